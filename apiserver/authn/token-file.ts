@@ -1,0 +1,153 @@
+/**
+ * Static token file authentication, in kube-apiserver's `--token-auth-file`
+ * format: CSV lines `token,user,uid[,"group1,group2"]` (as
+ * k8s.io/apiserver/pkg/authentication/token/tokenfile). Blank lines are
+ * skipped; a line with fewer than three columns makes the file invalid.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { TokenAuthenticator, UserInfo } from './token-authenticator.ts';
+
+/** One line of a token file. */
+export interface TokenFileEntry {
+  token: string;
+  user: UserInfo;
+}
+
+/** The user `pier up` writes kubeconfigs for: cluster-admin by group, as kubeadm's admin.conf. */
+export const adminUser: UserInfo = { username: 'admin', uid: 'admin', groups: ['system:masters'] };
+
+/** Splits one CSV record (RFC 4180 quoting, `""` for a quote), or returns an error message. */
+function parseCsvLine(line: string): string[] | string {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    // As Go's csv.Reader with TrimLeadingSpace, which tokenfile uses.
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    let field = '';
+    if (line[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= line.length) return 'unterminated quoted field';
+        if (line[i] === '"') {
+          if (line[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += line[i++];
+      }
+      if (i < line.length && line[i] !== ',') return `unexpected character after closing quote at column ${i + 1}`;
+    } else {
+      const end = line.indexOf(',', i);
+      field = end === -1 ? line.slice(i) : line.slice(i, end);
+      if (field.includes('"')) return `bare quote in unquoted field at column ${i + 1}`;
+      i = end === -1 ? line.length : end;
+    }
+    fields.push(field);
+    if (i >= line.length) return fields;
+    i++; // the comma
+  }
+}
+
+/** Parses token file text; throws one line naming the file and line on the first malformed record. */
+export function parseTokenFile(text: string, path: string): TokenFileEntry[] {
+  const entries: TokenFileEntry[] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((line, index) => {
+    if (line.trim() === '') return;
+    const fields = parseCsvLine(line);
+    const where = `token file ${path} line ${index + 1}`;
+    if (typeof fields === 'string') throw new Error(`${where}: ${fields}`);
+    if (fields.length < 3) {
+      throw new Error(`${where}: must have at least 3 columns (token, user name, user uid), found ${fields.length}`);
+    }
+    const [token = '', username = '', uid = '', groups] = fields;
+    // kube-apiserver skips empty tokens too; no bearer token can be empty.
+    if (token === '') return;
+    if (username === '') throw new Error(`${where}: empty user name`);
+    entries.push({ token, user: { username, uid, groups: groups ? groups.split(',').filter((g) => g !== '') : [] } });
+  });
+  return entries;
+}
+
+/** Reads and parses a token file; throws one line if it is missing or malformed. */
+export function readTokenFile(path: string): TokenFileEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read token file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseTokenFile(text, path);
+}
+
+/**
+ * Authenticates bearer tokens against a fixed list. Every entry is compared,
+ * in constant time over SHA-256 digests, so neither the position of a match
+ * nor a shared prefix nor the token's length shows in the response time.
+ */
+export class StaticTokenAuthenticator implements TokenAuthenticator {
+  private readonly entries: { digest: Buffer; user: UserInfo }[];
+
+  constructor(entries: readonly TokenFileEntry[]) {
+    // Later lines win, as kube-apiserver's map assignment does for duplicate tokens.
+    const byToken = new Map<string, UserInfo>();
+    for (const e of entries) byToken.set(e.token, e.user);
+    this.entries = [...byToken].map(([token, user]) => ({ digest: digest(token), user }));
+  }
+
+  authenticate(token: string): UserInfo | undefined {
+    const candidate = digest(token);
+    let found: UserInfo | undefined;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(candidate, entry.digest)) found = entry.user;
+    }
+    return found && { username: found.username, uid: found.uid, groups: [...found.groups] };
+  }
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** Loads a static token file (kube-apiserver `--token-auth-file`); throws one line on a malformed file. */
+export function loadTokenFile(path: string): TokenAuthenticator {
+  return new StaticTokenAuthenticator(readTokenFile(path));
+}
+
+/** A fresh bearer token: 32 random bytes, base64url (no characters CSV or HTTP headers care about). */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function csvField(value: string): string {
+  return /[",\s]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+/** One token file line for `entry`. */
+export function formatTokenFileLine(entry: TokenFileEntry): string {
+  const { token, user } = entry;
+  return [token, user.username, user.uid, user.groups.join(',')].map(csvField).join(',');
+}
+
+/**
+ * Makes sure `path` exists: when absent, writes a token file (mode 0600) with
+ * one random admin token. Returns the admin token found in or written to the file.
+ */
+export function ensureAdminTokenFile(path: string): string {
+  if (existsSync(path)) {
+    const admin = readTokenFile(path).find((e) => e.user.username === adminUser.username && e.user.groups.includes('system:masters'));
+    if (!admin) throw new Error(`token file ${path} has no line for user "admin" in group system:masters`);
+    return admin.token;
+  }
+  const token = newToken();
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${formatTokenFileLine({ token, user: adminUser })}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+  return token;
+}
