@@ -62,7 +62,10 @@ export interface WatchOptions {
   /** undefined/'' or '0' = send synthetic ADDED for current state, then changes. 'N' = changes after N. */
   resourceVersion?: string;
   predicate?: Predicate;
-  /** Emit BOOKMARK events (object carries only kind/apiVersion and metadata.resourceVersion). */
+  /**
+   * Emit BOOKMARK events. The object carries only metadata.resourceVersion: storage does not
+   * know the kind, so the caller (endpoints/watch-stream.ts) fills in kind/apiVersion.
+   */
   allowBookmarks?: boolean;
   /** Ends the watch. */
   signal: AbortSignal;
@@ -83,6 +86,11 @@ export interface Preconditions {
   resourceVersion?: string;
 }
 
+/**
+ * Objects returned by list and watch may be shared with the watch cache (and
+ * between watchers): treat them as read-only and clone before mutating.
+ * get, create, guaranteedUpdate and delete return objects the caller owns.
+ */
 export interface Storage {
   /** Creates key; fails KeyExists. Sets metadata.resourceVersion in the returned object. */
   create(key: string, obj: KubeObject): Promise<KubeObject>;

@@ -1,0 +1,358 @@
+/**
+ * Storage over etcd v3 (as apiserver's storage/etcd3 store plus the cacher in
+ * front of it). Values are the objects' JSON without metadata.resourceVersion,
+ * which is the key's mod_revision and is set on every read.
+ *
+ * Reads that name a key (get, and the read half of guaranteedUpdate/delete) go
+ * to etcd. Lists without `limit`/`continue` and all watches are served by one
+ * WatchCache per resource prefix; paginated and Exact lists read etcd at a
+ * revision, as the cacher delegates them.
+ *
+ * Objects returned by list and watch are shared with the watch cache: treat
+ * them as read-only (clone before mutating). get/create/update/delete return
+ * fresh objects.
+ */
+import { performance } from 'node:perf_hooks';
+import { isDeepStrictEqual } from 'node:util';
+import { Etcd3, type IKeyValue, type IRangeResponse } from 'etcd3';
+import type { KubeObject } from '../../../client/api/meta.ts';
+import { newBadRequest } from '../../errors/status-error.ts';
+import {
+  type ListOptions,
+  type ListResult,
+  type Preconditions,
+  type Storage,
+  StorageError,
+  type TryUpdate,
+  type Watcher,
+  type WatchOptions,
+} from '../interface.ts';
+import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { prefixRangeEnd, resourcePrefix } from './keys.ts';
+import { decodeValue, isCompactedError, isFutureRevisionError, WatchCache } from './watch-cache.ts';
+
+export interface Etcd3StorageOptions {
+  /** etcd client URLs, e.g. `http://127.0.0.1:2379`. */
+  endpoints: string[];
+  /** Observes every etcd call (feeds etcd_request_duration_seconds). */
+  onEtcdCall?: (operation: string, key: string, seconds: number) => void;
+}
+
+/** How long a list or watch waits for the cache to reach a requested revision (as the cacher's 3 s). */
+const freshnessTimeoutMs = 3_000;
+/** Upper bound of one etcd range while filling a page with a predicate (as etcd3 store maxLimit). */
+const maxRangeLimit = 10_000;
+
+const continueTooOldMessage =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+const resourceVersionTooOldMessage = 'The resourceVersion for the provided list is too old.';
+
+/** The stored form: the object without resourceVersion. */
+function encode(obj: KubeObject): string {
+  const { resourceVersion: _ignored, ...metadata } = obj.metadata ?? {};
+  return JSON.stringify({ ...obj, metadata });
+}
+
+function parseResourceVersion(rv: string): number {
+  if (!/^\d+$/.test(rv)) throw newBadRequest(`invalid resource version "${rv}"`);
+  return Number(rv);
+}
+
+function conflict(key: string, message: string): StorageError {
+  return new StorageError('ResourceVersionConflict', key, message);
+}
+
+function checkPreconditions(key: string, current: KubeObject, preconditions: Preconditions | undefined): void {
+  if (!preconditions) return;
+  if (preconditions.uid && preconditions.uid !== current.metadata.uid) {
+    throw conflict(key, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+  }
+  if (preconditions.resourceVersion && preconditions.resourceVersion !== current.metadata.resourceVersion) {
+    throw conflict(
+      key,
+      `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
+    );
+  }
+}
+
+export class Etcd3Storage implements Storage {
+  readonly #client: Etcd3;
+  readonly #onEtcdCall: Etcd3StorageOptions['onEtcdCall'];
+  readonly #caches = new Map<string, WatchCache>();
+  #closed = false;
+
+  constructor(options: Etcd3StorageOptions) {
+    this.#client = new Etcd3({ hosts: options.endpoints });
+    this.#onEtcdCall = options.onEtcdCall;
+  }
+
+  async #call<T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StorageError('Unavailable', key, 'storage is closed');
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StorageError || isCompactedError(err) || isFutureRevisionError(err)) throw err;
+      throw new StorageError('Unavailable', key, `etcd ${operation} ${key}: ${(err as Error).message}`);
+    } finally {
+      this.#onEtcdCall?.(operation, key, (performance.now() - t0) / 1000);
+    }
+  }
+
+  #cache(prefix: string): WatchCache {
+    const resource = resourcePrefix(prefix);
+    let cache = this.#caches.get(resource);
+    if (!cache || cache.stopped) {
+      cache = new WatchCache({
+        client: this.#client,
+        prefix: resource,
+        etcdCall: (op, key, fn) => this.#call(op, key, fn),
+        currentRevision: () => this.currentRevision(),
+        onStopped: (c) => {
+          if (this.#caches.get(resource) === c) this.#caches.delete(resource);
+        },
+      });
+      this.#caches.set(resource, cache);
+    }
+    return cache;
+  }
+
+  async #read(key: string): Promise<IKeyValue | undefined> {
+    const res = await this.#call('get', key, () => this.#client.kv.range({ key: Buffer.from(key) }));
+    return res.kvs[0];
+  }
+
+  async create(key: string, obj: KubeObject): Promise<KubeObject> {
+    const value = encode(obj);
+    const k = Buffer.from(key);
+    const res = await this.#call('create', key, () =>
+      this.#client.kv.txn({
+        compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+      }),
+    );
+    if (!res.succeeded) throw new StorageError('KeyExists', key, `key ${key} already exists`);
+    const created = JSON.parse(value) as KubeObject;
+    created.metadata.resourceVersion = res.header.revision;
+    return created;
+  }
+
+  async get(key: string): Promise<KubeObject> {
+    const kv = await this.#read(key);
+    if (!kv) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
+    return decodeValue(kv);
+  }
+
+  async guaranteedUpdate(key: string, tryUpdate: TryUpdate, preconditions?: Preconditions): Promise<KubeObject> {
+    const k = Buffer.from(key);
+    let kv = await this.#read(key);
+    for (;;) {
+      if (!kv) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
+      const storedValue = kv.value.toString();
+      const current = decodeValue(kv);
+      checkPreconditions(key, current, preconditions);
+      const updated = await tryUpdate(current);
+      const original = decodeValue(kv);
+      if (updated === undefined) return original;
+      const value = encode(updated);
+      // A no-op update writes nothing and keeps the resourceVersion (as etcd3 store's GuaranteedUpdate).
+      if (value === storedValue || isDeepStrictEqual(JSON.parse(value), JSON.parse(storedValue))) return original;
+      const modRevision = kv.mod_revision;
+      const res = await this.#call('update', key, () =>
+        this.#client.kv.txn({
+          compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: modRevision }],
+          success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+          failure: [{ request_range: { key: k } }],
+        }),
+      );
+      if (res.succeeded) {
+        const stored = JSON.parse(value) as KubeObject;
+        stored.metadata.resourceVersion = res.header.revision;
+        return stored;
+      }
+      // Lost the race: retry against what the failed txn read.
+      kv = res.responses[0]?.response_range.kvs[0];
+    }
+  }
+
+  async delete(key: string, preconditions?: Preconditions, validateDeletion?: (current: KubeObject) => void | Promise<void>): Promise<KubeObject> {
+    const k = Buffer.from(key);
+    let kv = await this.#read(key);
+    for (;;) {
+      if (!kv) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
+      const current = decodeValue(kv);
+      checkPreconditions(key, current, preconditions);
+      if (validateDeletion) await validateDeletion(decodeValue(kv));
+      const modRevision = kv.mod_revision;
+      const res = await this.#call('delete', key, () =>
+        this.#client.kv.txn({
+          compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: modRevision }],
+          success: [{ request_delete_range: { key: k } }],
+          failure: [{ request_range: { key: k } }],
+        }),
+      );
+      if (res.succeeded) {
+        current.metadata.resourceVersion = res.header.revision;
+        return current;
+      }
+      kv = res.responses[0]?.response_range.kvs[0];
+    }
+  }
+
+  async list(prefix: string, opts: ListOptions): Promise<ListResult> {
+    if (!prefix.endsWith('/')) prefix = `${prefix}/`;
+    const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : 0;
+    const predicate = opts.predicate;
+    if (opts.continue) {
+      const token = decodeContinue(opts.continue, prefix);
+      return this.#listFromEtcd(prefix, { start: token.key, revision: token.resourceVersion, limit, predicate, continuing: true });
+    }
+    const rv = opts.resourceVersion ?? '';
+    if (opts.resourceVersionMatch === 'Exact') {
+      const revision = parseResourceVersion(rv);
+      if (revision === 0) throw newBadRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0"');
+      return this.#listFromEtcd(prefix, { start: prefix, revision, limit, predicate, continuing: false });
+    }
+    // "0": any state; the cache ignores limit (as the cacher serves RV=0 lists whole).
+    if (rv === '0') {
+      const cache = this.#cache(prefix);
+      await cache.ready();
+      return this.#fromCache(cache, prefix, predicate);
+    }
+    if (rv === '') {
+      if (limit > 0) return this.#listFromEtcd(prefix, { start: prefix, revision: 0, limit, predicate, continuing: false });
+      const revision = await this.currentRevision();
+      const cache = this.#cache(prefix);
+      // A cache that cannot catch up (or broke) must not fail a consistent read: etcd can answer it.
+      const fresh = await cache.waitForRevision(revision, freshnessTimeoutMs).catch(() => false);
+      if (fresh) return this.#fromCache(cache, prefix, predicate);
+      return this.#listFromEtcd(prefix, { start: prefix, revision: 0, limit, predicate, continuing: false });
+    }
+    const revision = parseResourceVersion(rv);
+    if (limit > 0) {
+      if (opts.resourceVersionMatch === 'NotOlderThan') {
+        const result = await this.#listFromEtcd(prefix, { start: prefix, revision: 0, limit, predicate, continuing: false });
+        if (Number(result.resourceVersion) < revision) throw this.#tooLarge(prefix, revision, Number(result.resourceVersion));
+        return result;
+      }
+      // Legacy (no resourceVersionMatch) paginated list at N reads exactly at N, as the etcd3 store does.
+      return this.#listFromEtcd(prefix, { start: prefix, revision, limit, predicate, continuing: false });
+    }
+    const cache = this.#cache(prefix);
+    if (await cache.waitForRevision(revision, freshnessTimeoutMs)) return this.#fromCache(cache, prefix, predicate);
+    const current = await this.currentRevision();
+    if (current < revision) throw this.#tooLarge(prefix, revision, current);
+    return this.#listFromEtcd(prefix, { start: prefix, revision: 0, limit, predicate, continuing: false });
+  }
+
+  #tooLarge(key: string, requested: number, current: number): StorageError {
+    return new StorageError('TooLargeResourceVersion', key, `Too large resource version: ${requested}, current: ${current}`, current);
+  }
+
+  #fromCache(cache: WatchCache, prefix: string, predicate: ListOptions['predicate']): ListResult {
+    const { items, revision } = cache.list(prefix, predicate);
+    return { items, resourceVersion: String(revision) };
+  }
+
+  /**
+   * A (page of a) list read from etcd at one revision (0 = now), as etcd3
+   * store.GetList: with a predicate it keeps reading, doubling the batch, until
+   * `limit` items match or the range ends.
+   */
+  async #listFromEtcd(
+    prefix: string,
+    o: { start: string; revision: number; limit: number; predicate: ListOptions['predicate']; continuing: boolean },
+  ): Promise<ListResult> {
+    const rangeEnd = prefixRangeEnd(prefix);
+    const items: KubeObject[] = [];
+    let withRevision = o.revision;
+    let batch = o.limit;
+    let key = o.start;
+    let lastKey: string | undefined;
+    let hasMore = false;
+    let last: IRangeResponse | undefined;
+    let consumedOfLast = 0;
+    for (;;) {
+      try {
+        last = await this.#call('list', prefix, () =>
+          this.#client.kv.range({
+            key: Buffer.from(key),
+            range_end: rangeEnd,
+            ...(batch > 0 ? { limit: batch } : {}),
+            ...(withRevision > 0 ? { revision: withRevision } : {}),
+          }),
+        );
+      } catch (err) {
+        if (isCompactedError(err)) {
+          throw new StorageError('Expired', prefix, o.continuing ? continueTooOldMessage : resourceVersionTooOldMessage);
+        }
+        if (isFutureRevisionError(err)) {
+          throw this.#tooLarge(prefix, withRevision, await this.currentRevision());
+        }
+        throw err;
+      }
+      if (withRevision === 0) withRevision = Number(last.header.revision);
+      hasMore = last.more;
+      consumedOfLast = 0;
+      for (const kv of last.kvs) {
+        if (o.limit > 0 && items.length >= o.limit) {
+          hasMore = true;
+          break;
+        }
+        consumedOfLast++;
+        lastKey = kv.key.toString();
+        const obj = decodeValue(kv);
+        if (!o.predicate || o.predicate(obj)) items.push(obj);
+      }
+      if (!hasMore || o.limit === 0 || items.length >= o.limit || lastKey === undefined) break;
+      batch = Math.min(batch * 2, maxRangeLimit);
+      key = `${lastKey}\0`;
+    }
+    const result: ListResult = { items, resourceVersion: String(withRevision) };
+    if (hasMore && lastKey !== undefined) {
+      result.continue = encodeContinue(`${lastKey}\0`, prefix, withRevision);
+      // Counts include objects a predicate would drop, so only selector-free lists get a count (as Kubernetes).
+      if (!o.predicate && last) {
+        const remaining = Number(last.count) - consumedOfLast;
+        if (remaining > 0) result.remainingItemCount = remaining;
+      }
+    }
+    return result;
+  }
+
+  async watch(prefix: string, opts: WatchOptions): Promise<Watcher> {
+    const cache = this.#cache(prefix);
+    const rv = opts.resourceVersion ?? '';
+    const watchOpts = { predicate: opts.predicate, allowBookmarks: opts.allowBookmarks === true, signal: opts.signal };
+    if (rv === '') {
+      // Most recent: the initial ADDEDs must include every write acknowledged before this call.
+      const revision = await this.currentRevision();
+      await cache.waitForRevision(revision, freshnessTimeoutMs);
+      return cache.watch(prefix, undefined, watchOpts);
+    }
+    const revision = parseResourceVersion(rv);
+    await cache.ready();
+    return cache.watch(prefix, revision === 0 ? undefined : revision, watchOpts);
+  }
+
+  async count(prefix: string): Promise<number> {
+    const res = await this.#call('count', prefix, () =>
+      this.#client.kv.range({ key: Buffer.from(prefix), range_end: prefixRangeEnd(prefix), count_only: true }),
+    );
+    return Number(res.count);
+  }
+
+  async currentRevision(): Promise<number> {
+    // A linearizable count of one (absent) key: the header carries the store revision.
+    const res = await this.#call('get', '/', () => this.#client.kv.range({ key: Buffer.from([0]), count_only: true }));
+    return Number(res.header.revision);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const cache of [...this.#caches.values()]) cache.close();
+    this.#caches.clear();
+    this.#closed = true;
+    this.#client.close();
+  }
+}
