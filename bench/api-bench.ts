@@ -1,0 +1,205 @@
+/**
+ * API server benchmark, one command (`npm run bench:api`). In one run, against
+ * one fresh etcd, it measures:
+ *  - the floor: raw etcd puts/s of a pod-sized value (etcd3 client, same
+ *    concurrency), p50/p99;
+ *  - pod creates/s through the API server over HTTPS at concurrency 1 and 64,
+ *    p50/p99, and the ratio to the floor;
+ *  - LIST of 10,000 pods, p50/p99;
+ *  - watch event delivery latency p99 with 500 watchers.
+ * The API server runs as its own process (`pier apiserver`), as in production;
+ * the load comes from this process. Targets (issue 2): creates/s >= 50% of raw
+ * etcd puts/s; mutating p99 < 50 ms at concurrency 64.
+ */
+import { Agent, request as httpsRequest } from 'node:https';
+import { Etcd3 } from 'etcd3';
+import { startEtcd } from '../test/support/etcd.ts';
+import { startApiServerProcess } from './support/apiserver-process.ts';
+import { fmt, percentile, runConcurrent, type Summary } from './support/stats.ts';
+
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const createCount1 = Math.round(1000 * scale);
+const createCount64 = Math.round(10_000 * scale);
+const listPods = 10_000;
+const listRounds = Math.max(5, Math.round(20 * scale));
+const watchers = 500;
+const watchWrites = Math.round(100 * scale);
+
+function podBody(name: string, namespace: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { app: 'bench', tier: 'web' } },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.example/bench/app:1.0',
+          ports: [{ containerPort: 8080, protocol: 'TCP' }],
+          resources: { requests: { cpu: '100m', memory: '64Mi' } },
+        },
+      ],
+    },
+  };
+}
+
+interface Client {
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }>;
+  watch(path: string, onLine: (line: string) => void): { close(): void; ready: Promise<void> };
+  close(): void;
+}
+
+function httpsClient(url: string, ca: string, token: string): Client {
+  const agent = new Agent({ ca, keepAlive: true, maxSockets: 256 });
+  return {
+    call(method, path, body) {
+      return new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = httpsRequest(
+          `${url}${path}`,
+          {
+            method,
+            agent,
+            headers: {
+              authorization: `Bearer ${token}`,
+              accept: 'application/json',
+              ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        if (payload) req.write(payload);
+        req.end();
+      });
+    },
+    watch(path, onLine) {
+      let resolveReady!: () => void;
+      const ready = new Promise<void>((r) => (resolveReady = r));
+      const req = httpsRequest(`${url}${path}`, { agent: false, ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        resolveReady();
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let nl;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            onLine(buf.slice(0, nl));
+            buf = buf.slice(nl + 1);
+          }
+        });
+        res.on('error', () => undefined);
+      });
+      req.on('error', () => undefined);
+      req.end();
+      return { close: () => req.destroy(), ready };
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+function line(label: string, s: Summary, unit = 'ops/s'): string {
+  return `${label.padEnd(44)} ${fmt(s.perSecond, 0).padStart(8)} ${unit}   p50 ${fmt(s.p50, 2).padStart(7)} ms   p99 ${fmt(s.p99, 2).padStart(7)} ms   (n=${s.count})`;
+}
+
+async function main(): Promise<void> {
+  const etcd = await startEtcd();
+  const server = await startApiServerProcess(etcd.endpoint);
+  const client = httpsClient(server.url, server.caPem, server.token);
+  const etcdClient = new Etcd3({ hosts: etcd.endpoint });
+  const results: string[] = [];
+  const print = (s: string) => {
+    results.push(s);
+    console.log(s);
+  };
+  try {
+    print(`pier API benchmark — ${new Date().toISOString()} — etcd ${etcd.endpoint}, API server pid ${server.pid}`);
+    const size = JSON.stringify(podBody('pod-00000', 'bench')).length;
+
+    // The floor: raw etcd puts of a pod-sized value, same concurrency as the creates.
+    const value = JSON.stringify({ ...podBody('x', 'bench'), metadata: { ...podBody('x', 'bench').metadata, uid: crypto.randomUUID(), creationTimestamp: new Date().toISOString() } });
+    const etcd1 = await runConcurrent(createCount1, 1, async (i) => {
+      await etcdClient.put(`/bench/floor1/${i}`).value(value);
+    });
+    const etcd64 = await runConcurrent(createCount64, 64, async (i) => {
+      await etcdClient.put(`/bench/floor64/${i}`).value(value);
+    });
+    await etcdClient.delete().prefix('/bench/');
+
+    await client.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+    await client.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench1' } });
+    await client.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watch' } });
+    const createOp = (ns: string) => async (i: number) => {
+      const name = `pod-${String(i).padStart(5, '0')}`;
+      const res = await client.call('POST', `/api/v1/namespaces/${ns}/pods`, podBody(name, ns));
+      if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${res.text.slice(0, 200)}`);
+    };
+    const api1 = await runConcurrent(createCount1, 1, createOp('bench1'));
+    const api64 = await runConcurrent(createCount64, 64, createOp('bench'));
+
+    // LIST of 10,000 pods (top up the namespace if the scale made fewer).
+    const have = createCount64;
+    if (have < listPods) await runConcurrent(listPods - have, 64, (i) => createOp('bench')(have + i));
+    const listLatencies: number[] = [];
+    let listed = 0;
+    for (let r = 0; r < listRounds; r++) {
+      const t0 = performance.now();
+      const res = await client.call('GET', '/api/v1/namespaces/bench/pods');
+      listLatencies.push(performance.now() - t0);
+      listed = (JSON.parse(res.text) as { items: unknown[] }).items.length;
+    }
+    const listSorted = listLatencies.sort((a, b) => a - b);
+
+    // Watch delivery: 500 watchers on one namespace, writes one at a time.
+    const sentAt = new Map<string, number>();
+    const deliveries: number[] = [];
+    const streams = [];
+    for (let w = 0; w < watchers; w++) {
+      streams.push(
+        client.watch('/api/v1/namespaces/watch/pods?watch=1&resourceVersion=0', (l) => {
+          const now = performance.now();
+          const ev = JSON.parse(l) as { type: string; object: { metadata: { name: string } } };
+          const t = sentAt.get(ev.object.metadata.name);
+          if (ev.type === 'ADDED' && t !== undefined) deliveries.push(now - t);
+        }),
+      );
+    }
+    await Promise.all(streams.map((s) => s.ready));
+    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < watchWrites; i++) {
+      const name = `w-${i}`;
+      sentAt.set(name, performance.now());
+      await client.call('POST', '/api/v1/namespaces/watch/pods', podBody(name, 'watch'));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const deadline = Date.now() + 30_000;
+    while (deliveries.length < watchers * watchWrites && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const s of streams) s.close();
+    const delivered = deliveries.sort((a, b) => a - b);
+
+    print(`pod object ${size} bytes of JSON; 2-core machine; numbers from this run only`);
+    print(line('etcd put (floor), concurrency 1', etcd1, 'puts/s'));
+    print(line('pod create via API, concurrency 1', api1, 'creates/s'));
+    print(`  ratio API/etcd at concurrency 1: ${fmt((100 * api1.perSecond) / etcd1.perSecond, 0)}%`);
+    print(line('etcd put (floor), concurrency 64', etcd64, 'puts/s'));
+    print(line('pod create via API, concurrency 64', api64, 'creates/s'));
+    print(`  ratio API/etcd at concurrency 64: ${fmt((100 * api64.perSecond) / etcd64.perSecond, 0)}%   (target >= 50%)`);
+    print(`  mutating p99 at concurrency 64: ${fmt(api64.p99, 2)} ms   (target < 50 ms)`);
+    print(`LIST ${listed} pods (JSON, no limit), ${listRounds} rounds: p50 ${fmt(percentile(listSorted, 50), 1)} ms   p99 ${fmt(percentile(listSorted, 99), 1)} ms`);
+    print(
+      `watch delivery, ${watchers} watchers x ${watchWrites} creates: ${delivered.length}/${watchers * watchWrites} delivered, p50 ${fmt(percentile(delivered, 50), 2)} ms   p99 ${fmt(percentile(delivered, 99), 2)} ms (from create request sent)`,
+    );
+  } finally {
+    etcdClient.close();
+    client.close();
+    await server.stop();
+    await etcd.stop();
+  }
+}
+
+await main();
