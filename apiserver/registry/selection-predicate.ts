@@ -21,7 +21,7 @@ export function selectionPredicate(def: ResourceDefinition, query: SelectionQuer
     try {
       selector = parseLabelSelector(query.labelSelector);
     } catch (err) {
-      throw newBadRequest(`unable to parse requirement: ${(err as Error).message}`);
+      throw newBadRequest((err as Error).message);
     }
     if (!selector.empty()) predicates.push((obj) => selector.matches(obj.metadata.labels));
   }
