@@ -2,7 +2,7 @@
  * Label key and value syntax (apimachinery util/validation IsQualifiedName,
  * IsValidLabelValue) with Kubernetes' messages verbatim. It lives in client/
  * because selectors are parsed by every component; the API server's
- * validation (apiserver/registry/validation) implements the same rules.
+ * validation uses it too.
  */
 
 const qnameCharFmt = '[A-Za-z0-9]';
