@@ -6,6 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import { newBadRequest, newUnsupportedMediaType, StatusError } from '../errors/status-error.ts';
 import type { PatchType } from '../registry/generic-store.ts';
+import { decodeProtobufObject, protobufMediaType } from './protobuf/decode.ts';
 
 export interface MediaType {
   type: string;
@@ -84,12 +85,21 @@ function checkDepth(value: unknown): void {
 
 /**
  * Decodes a request body: JSON for application/json and the JSON patch types, YAML for
- * application/yaml and apply-patch+yaml (JSON is valid YAML). Undecodable → 400.
+ * application/yaml and apply-patch+yaml (JSON is valid YAML), Kubernetes protobuf for
+ * application/vnd.kubernetes.protobuf (never a patch). Undecodable → 400.
  */
 export function decodeBody(contentType: string | undefined, raw: Buffer | undefined, forPatch: boolean): unknown {
-  const type = parseMediaTypes(contentType)[0]?.type ?? '';
+  // No Content-Type means the first supported type, JSON, as apiserver's NegotiateInputSerializer
+  // (kubectl scale --current-replicas PUTs its Scale without one).
+  const type = parseMediaTypes(contentType)[0]?.type || (forPatch ? '' : 'application/json');
   if (!raw || raw.length === 0) {
     throw newBadRequest('the request body is empty; an object is required');
+  }
+  if (type === protobufMediaType) {
+    if (forPatch) throw newUnsupportedMediaType(type);
+    const value = decodeProtobufObject(raw);
+    checkDepth(value);
+    return value;
   }
   let text: string;
   try {
