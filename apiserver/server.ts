@@ -14,10 +14,12 @@ import {
   legacyApiGroupList,
   legacyApiVersions,
 } from './endpoints/discovery.ts';
-import { wantsAggregatedDiscovery } from './endpoints/negotiation.ts';
 import { openApiDocument, openApiIndex, openApiPath } from './endpoints/openapi.ts';
 import { handleResourceRequest, servedSubresources, storeKey, type ResourceHandlerContext } from './endpoints/resource-handler.ts';
 import { parseRequestInfo } from './endpoints/request-info.ts';
+import { handleReview, isReviewRequest, reviewResources } from './endpoints/reviews.ts';
+import { decodeBody, wantsAggregatedDiscovery } from './endpoints/negotiation.ts';
+import type { UserInfo } from './authn/token-authenticator.ts';
 import { serverVersion } from './endpoints/version.ts';
 import type { ApiServerOptions } from './options.ts';
 import { GenericStore } from './registry/generic-store.ts';
@@ -74,8 +76,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   for (const def of resources as readonly ResourceDefinition[]) {
     stores.set(storeKey(def.group, def.version, def.plural), new GenericStore(def, storage, namespaces));
   }
-  const gvs = groupVersions(resources as readonly ResourceDefinition[]);
+  const gvs = groupVersions([...(resources as readonly ResourceDefinition[]), ...reviewResources]);
+  // OpenAPI describes the stored kinds only; reviews have no PATCH for kubectl to validate against.
+  const storedGvs = groupVersions(resources as readonly ResourceDefinition[]);
   const attributes = new WeakMap<FastifyRequest, RequestAttributes>();
+  const users = new WeakMap<FastifyRequest, UserInfo>();
   const ctx: ResourceHandlerContext = {
     stores,
     onWatch: (store, delta) => metrics.watchDelta(store.def.group, store.def.plural, delta),
@@ -98,10 +103,12 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     if (unauthenticatedPaths.has(path)) return;
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!token || !authenticator.authenticate(token)) {
+    const user = token ? authenticator.authenticate(token) : undefined;
+    if (!user) {
       sendStatus(reply, newUnauthorized());
       return reply;
     }
+    users.set(request, user);
     return undefined;
   });
 
@@ -158,10 +165,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
   );
 
-  app.get('/openapi/v3', async () => openApiIndex(gvs));
+  app.get('/openapi/v3', async () => openApiIndex(storedGvs));
   app.get('/openapi/v3/*', async (request) => {
     const path = request.url.split('?', 1)[0]!.replace(/^\/openapi\/v3\//, '');
-    const gv = gvs.find((g) => openApiPath(g) === path);
+    const gv = storedGvs.find((g) => openApiPath(g) === path);
     if (!gv) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
     return openApiDocument(gv);
   });
@@ -178,7 +185,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     }
     const info = parsed.info;
     attributes.set(request, { verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource ?? '' });
-    const result = await handleResourceRequest(ctx, info, request, reply);
+    const result = isReviewRequest(info)
+      ? handleReview(info, users.get(request)!, () =>
+          decodeBody(request.headers['content-type'], Buffer.isBuffer(request.body) ? request.body : undefined, false),
+        )
+      : await handleResourceRequest(ctx, info, request, reply);
     if (result === undefined) return reply;
     return reply.code(result.code).header('content-type', 'application/json').send(JSON.stringify(result.body));
   };

@@ -15,7 +15,7 @@ export interface SubresourceInfo {
 }
 
 /** The subresources each kind actually serves (derived from its definition and the handlers present). */
-export function subresourcesOf(def: ResourceDefinition, served: ReadonlySet<string>): SubresourceInfo[] {
+export function subresourcesOf(def: DiscoveryResource, served: ReadonlySet<string>): SubresourceInfo[] {
   const out: SubresourceInfo[] = [];
   if (def.statusStrategy) out.push({ name: 'status', group: def.group, version: def.version, kind: def.kind, verbs: ['get', 'patch', 'update'] });
   if (def.scale) out.push({ name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
@@ -34,13 +34,19 @@ export function subresourcesOf(def: ResourceDefinition, served: ReadonlySet<stri
   return out;
 }
 
+/** What discovery needs of a resource: stored kinds and virtual ones (access reviews) alike. */
+export type DiscoveryResource = Pick<
+  ResourceDefinition,
+  'group' | 'version' | 'kind' | 'plural' | 'singular' | 'shortNames' | 'namespaced' | 'categories' | 'verbs' | 'statusStrategy' | 'scale' | 'extraSubresources'
+>;
+
 export interface GroupVersion {
   group: string;
   version: string;
-  resources: ResourceDefinition[];
+  resources: DiscoveryResource[];
 }
 
-export function groupVersions(resources: readonly ResourceDefinition[]): GroupVersion[] {
+export function groupVersions(resources: readonly DiscoveryResource[]): GroupVersion[] {
   const byKey = new Map<string, GroupVersion>();
   for (const def of resources) {
     const key = `${def.group}/${def.version}`;
@@ -107,7 +113,7 @@ export function apiResourceList(gv: GroupVersion, served: ReadonlySet<string>): 
   };
 }
 
-function aggregatedResource(def: ResourceDefinition, served: ReadonlySet<string>): unknown {
+function aggregatedResource(def: DiscoveryResource, served: ReadonlySet<string>): unknown {
   return {
     resource: def.plural,
     responseKind: { group: def.group, version: def.version, kind: def.kind },

@@ -112,10 +112,12 @@ spec:
     assert.match(gone.stderr, /NotFound/);
   });
 
-  it('auth can-i gets past body decoding', async () => {
-    const r = await c.kubectl(['auth', 'can-i', 'get', 'pods'], { allowFailure: true });
-    assert.doesNotMatch(r.stderr, /UnsupportedMediaType|BadRequest/);
-    // Once selfsubjectaccessreviews is served the admin may do anything.
-    if (!/NotFound/.test(r.stderr)) assert.equal(r.stdout.trim(), 'yes');
+  it('answers auth can-i and whoami for the admin', async () => {
+    const r = await c.kubectl(['auth', 'can-i', 'get', 'pods']);
+    assert.equal(r.stdout.trim(), 'yes');
+    const all = await c.kubectl(['auth', 'can-i', '--list'], { allowFailure: true });
+    assert.doesNotMatch(all.stderr, /UnsupportedMediaType|BadRequest/);
+    const who = await c.kubectl(['auth', 'whoami', '-o', 'json']);
+    assert.equal(JSON.parse(who.stdout).status.userInfo.username, 'admin');
   });
 });
