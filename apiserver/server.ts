@@ -225,6 +225,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 
   await ensureSystemNamespaces(stores.get(storeKey('', 'v1', 'namespaces'))!);
   await namespaces.start();
+  // Start every resource's watch cache now, while etcd history is short, rather than on its first list
+  // (as kube-apiserver initialises its cachers at startup).
+  for (const store of stores.values()) void store.list(undefined, { resourceVersion: '0', limit: 1 }).catch(() => undefined);
   return app;
 }
 

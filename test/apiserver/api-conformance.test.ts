@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type InjectServer, startInjectServer } from '../support/inject-server.ts';
+import { buildApiServer } from '../../apiserver/server.ts';
+import { Etcd3Storage } from '../../apiserver/storage/etcd3/store.ts';
+import { discardMetrics, type InjectServer, startInjectServer } from '../support/inject-server.ts';
 
 let s: InjectServer;
 before(async () => {
@@ -571,9 +573,14 @@ describe('watch', () => {
     const client = new Etcd3({ hosts: s.etcdEndpoint });
     await client.kv.compact({ revision: String(rev), physical: true });
     client.close();
-    // Leases have no watch cache yet: it starts after the compaction and cannot replay revision 2.
-    const res = await s.request({ method: 'GET', url: '/apis/coordination.k8s.io/v1/namespaces/default/leases?watch=1&resourceVersion=2&timeoutSeconds=1' });
-    const expired = res.statusCode === 410 ? res.json : JSON.parse(res.text.trim().split('\n')[0]!).object;
+    // A fresh API server's watch cache starts after the compaction, so it cannot replay revision 2.
+    const storage = new Etcd3Storage({ endpoints: [s.etcdEndpoint] });
+    const fresh = await buildApiServer({ storage, metrics: discardMetrics, authenticator: { authenticate: () => ({ username: 'a', uid: 'a', groups: [] }) } });
+    const raw = await fresh.inject({ method: 'GET', url: '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=2&timeoutSeconds=1', headers: { authorization: 'Bearer x' } });
+    await fresh.close();
+    await storage.close();
+    const res = { statusCode: raw.statusCode, text: raw.body, json: raw.statusCode === 410 ? JSON.parse(raw.body) : undefined };
+    const expired = res.statusCode === 410 ? res.json : JSON.parse(res.text.trim().split("\n")[0]!).object;
     assert.equal(expired.code, 410);
     assert.equal(expired.reason, 'Expired');
   });

@@ -14,6 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
+import { noop as noopPolicy } from 'cockatiel';
 import { Etcd3, type IKeyValue, type IRangeResponse } from 'etcd3';
 import type { KubeObject } from '../../../client/api/meta.ts';
 import { newBadRequest } from '../../errors/status-error.ts';
@@ -82,7 +83,10 @@ export class Etcd3Storage implements Storage {
   #closed = false;
 
   constructor(options: Etcd3StorageOptions) {
-    this.#client = new Etcd3({ hosts: options.endpoints });
+    // No circuit breaker and no blind retries: a breaker opened by a few compacted-revision errors would
+    // fail every request with 503 for seconds, and retrying a transaction whose outcome is unknown could
+    // turn a successful create into AlreadyExists. Callers see etcd's answer; clients retry as with Kubernetes.
+    this.#client = new Etcd3({ hosts: options.endpoints, faultHandling: { host: () => noopPolicy, global: noopPolicy } });
     this.#onEtcdCall = options.onEtcdCall;
   }
 
