@@ -1,8 +1,8 @@
 /**
  * API server benchmark, one command (`npm run bench:api`). In one run, against
  * one fresh etcd, it measures:
- *  - the floor: raw etcd puts/s of a pod-sized value (etcd3 client, same
- *    concurrency), p50/p99;
+ *  - the floors: raw etcd puts/s of a pod-sized value (etcd3 client, same
+ *    concurrency), p50/p99, and the bare HTTPS round trip (GET /version);
  *  - pod creates/s through the API server over HTTPS at concurrency 1 and 64,
  *    p50/p99, and the ratio to the floor;
  *  - LIST of 10,000 pods, p50/p99;
@@ -139,6 +139,13 @@ async function main(): Promise<void> {
       const res = await client.call('POST', `/api/v1/namespaces/${ns}/pods`, podBody(name, ns));
       if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${res.text.slice(0, 200)}`);
     };
+    // A second floor: the HTTPS round trip alone (GET /version touches neither etcd nor the registry).
+    const version1 = await runConcurrent(createCount1, 1, async () => {
+      await client.call('GET', '/version');
+    });
+    const version64 = await runConcurrent(createCount64, 64, async () => {
+      await client.call('GET', '/version');
+    });
     const api1 = await runConcurrent(createCount1, 1, createOp('bench1'));
     const api64 = await runConcurrent(createCount64, 64, createOp('bench'));
 
@@ -187,6 +194,8 @@ async function main(): Promise<void> {
     const delivered = deliveries.sort((a, b) => a - b);
 
     print(`pod object ${size} bytes of JSON; 2-core machine; numbers from this run only`);
+    print(line('HTTPS GET /version (transport floor), c=1', version1, 'req/s'));
+    print(line('HTTPS GET /version (transport floor), c=64', version64, 'req/s'));
     print(line('etcd put (floor), concurrency 1', etcd1, 'puts/s'));
     print(line('pod create via API, concurrency 1', api1, 'creates/s'));
     print(`  ratio API/etcd at concurrency 1: ${fmt((100 * api1.perSecond) / etcd1.perSecond, 0)}%`);
