@@ -76,6 +76,16 @@ function checkPreconditions(key: string, current: KubeObject, preconditions: Pre
   }
 }
 
+interface UpdateState {
+  /** The stored JSON (without resourceVersion). */
+  value: string;
+  modRevision: string;
+  /** Read from etcd for this update, rather than guessed from the watch cache. */
+  fresh: boolean;
+  /** A private copy of the object, resourceVersion set. */
+  object(): KubeObject;
+}
+
 export class Etcd3Storage implements Storage {
   readonly #client: Etcd3;
   readonly #onEtcdCall: Etcd3StorageOptions['onEtcdCall'];
@@ -149,19 +159,33 @@ export class Etcd3Storage implements Storage {
 
   async guaranteedUpdate(key: string, tryUpdate: TryUpdate, preconditions?: Preconditions): Promise<KubeObject> {
     const k = Buffer.from(key);
-    let kv = await this.#read(key);
+    // Start from the watch cache's copy when there is one (as the etcd3 store's cachedExistingObject):
+    // it saves a read per update, and the mod_revision compare below catches a stale guess.
+    let state = this.#cachedState(key) ?? this.#stateOf(key, await this.#read(key));
     for (;;) {
-      if (!kv) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
-      const storedValue = kv.value.toString();
-      const current = decodeValue(kv);
-      checkPreconditions(key, current, preconditions);
-      const updated = await tryUpdate(current);
-      const original = decodeValue(kv);
-      if (updated === undefined) return original;
-      const value = encode(updated);
+      if (!state) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
+      let updated: KubeObject | undefined;
+      try {
+        checkPreconditions(key, state.object(), preconditions);
+        updated = await tryUpdate(state.object());
+      } catch (err) {
+        // A verdict reached on a possibly stale copy is only final on a fresh one.
+        if (!state.fresh) {
+          state = this.#stateOf(key, await this.#read(key));
+          continue;
+        }
+        throw err;
+      }
+      const value = updated === undefined ? undefined : encode(updated);
       // A no-op update writes nothing and keeps the resourceVersion (as etcd3 store's GuaranteedUpdate).
-      if (value === storedValue || isDeepStrictEqual(JSON.parse(value), JSON.parse(storedValue))) return original;
-      const modRevision = kv.mod_revision;
+      if (value === undefined || value === state.value || isDeepStrictEqual(JSON.parse(value), JSON.parse(state.value))) {
+        if (!state.fresh) {
+          state = this.#stateOf(key, await this.#read(key));
+          continue;
+        }
+        return state.object();
+      }
+      const modRevision = state.modRevision;
       const res = await this.#call('update', key, () =>
         this.#client.kv.txn({
           compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: modRevision }],
@@ -174,9 +198,21 @@ export class Etcd3Storage implements Storage {
         stored.metadata.resourceVersion = res.header.revision;
         return stored;
       }
-      // Lost the race: retry against what the failed txn read.
-      kv = res.responses[0]?.response_range.kvs[0];
+      // Lost the race (or the guess was stale): retry against what the failed txn read.
+      state = this.#stateOf(key, res.responses[0]?.response_range.kvs[0]);
     }
+  }
+
+  /** A read-modify-write starting point: the stored value, its mod_revision, and whether it was read from etcd just now. */
+  #stateOf(key: string, kv: IKeyValue | undefined): UpdateState | undefined {
+    if (!kv) return undefined;
+    return { value: kv.value.toString(), modRevision: kv.mod_revision, fresh: true, object: () => decodeValue(kv) };
+  }
+
+  #cachedState(key: string): UpdateState | undefined {
+    const cached = this.#caches.get(resourcePrefix(key))?.peek(key);
+    if (!cached?.metadata.resourceVersion) return undefined;
+    return { value: encode(cached), modRevision: cached.metadata.resourceVersion, fresh: false, object: () => structuredClone(cached) };
   }
 
   async delete(key: string, preconditions?: Preconditions, validateDeletion?: (current: KubeObject) => void | Promise<void>): Promise<KubeObject> {

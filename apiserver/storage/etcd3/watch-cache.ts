@@ -322,6 +322,14 @@ export class WatchCache {
     this.#ready.catch(() => undefined);
   }
 
+  /**
+   * The cached object at key, or undefined when the cache is not synced or lacks it. Read-only
+   * (shared); it may be stale, so writers use it only as a guess checked by mod_revision.
+   */
+  peek(key: string): KubeObject | undefined {
+    return this.#synced && !this.#stopped ? this.#state.get(key) : undefined;
+  }
+
   /** The highest revision all of whose events for this prefix have been applied. */
   get revision(): number {
     return this.#revision;
