@@ -1,0 +1,91 @@
+/**
+ * NodeAffinity: spec.nodeSelector and required node affinity filter; the
+ * weights of matching preferred terms score.
+ */
+import type { CycleState } from '../../framework/cycle-state.ts';
+import {
+  defaultNormalizeScore,
+  maxNodeScore,
+  type ClusterEvent,
+  type EnqueueExtensions,
+  type FilterPlugin,
+  type NodeScore,
+  type PreFilterPlugin,
+  type PreScorePlugin,
+  type ScorePlugin,
+} from '../../framework/interface.ts';
+import type { NodeInfo } from '../../framework/node-info.ts';
+import { skip, unschedulableAndUnresolvable, type Status } from '../../framework/status.ts';
+import type { Node, NodeSelectorTerm, Pod, PreferredSchedulingTerm } from '../../framework/types.ts';
+import { nodeSelectorTermsMatch, termMatches } from './node-selector.ts';
+
+export const name = 'NodeAffinity';
+export const errReasonPod = "node(s) didn't match Pod's node affinity/selector";
+
+interface RequiredAffinity {
+  nodeSelector: [string, string][];
+  /** undefined: no required affinity; [] would match nothing. */
+  terms: NodeSelectorTerm[] | undefined;
+}
+
+const preFilterKey = `PreFilter${name}`;
+const preScoreKey = `PreScore${name}`;
+
+/** Whether a node satisfies the pod's nodeSelector and required node affinity; also used outside the scheduler (DaemonSets). */
+export function podMatchesNodeSelectorAndAffinityTerms(pod: Pod, node: Node): boolean {
+  return requiredMatches(requiredOf(pod), node);
+}
+
+function requiredOf(pod: Pod): RequiredAffinity {
+  return {
+    nodeSelector: Object.entries(pod.spec.nodeSelector ?? {}),
+    terms: pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms,
+  };
+}
+
+function requiredMatches(req: RequiredAffinity, node: Node): boolean {
+  if (req.nodeSelector.length > 0) {
+    const labels = node.metadata.labels ?? {};
+    for (const [k, v] of req.nodeSelector) if (labels[k] !== v) return false;
+  }
+  return req.terms === undefined || nodeSelectorTermsMatch(req.terms, node);
+}
+
+export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
+  readonly name = name;
+
+  preFilter(state: CycleState, pod: Pod): Status | null {
+    const req = requiredOf(pod);
+    if (req.nodeSelector.length === 0 && req.terms === undefined) return skip();
+    state.write(preFilterKey, req);
+    return null;
+  }
+
+  filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): Status | null {
+    if (requiredMatches(state.read<RequiredAffinity>(preFilterKey), nodeInfo.node)) return null;
+    return unschedulableAndUnresolvable(errReasonPod);
+  }
+
+  preScore(state: CycleState, pod: Pod): Status | null {
+    const preferred = (pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).filter((t) => t.weight !== 0);
+    if (preferred.length === 0) return skip();
+    state.write(preScoreKey, preferred);
+    return null;
+  }
+
+  score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
+    let total = 0;
+    for (const t of state.read<PreferredSchedulingTerm[]>(preScoreKey)) {
+      if (termMatches(t.preference, nodeInfo.node)) total += t.weight;
+    }
+    return total;
+  }
+
+  normalizeScore(_state: CycleState, _pod: Pod, scores: NodeScore[]): void {
+    defaultNormalizeScore(maxNodeScore, false, scores);
+  }
+
+  eventsToRegister(): readonly ClusterEvent[] {
+    return [{ resource: 'Node', actionTypes: ['Add', 'UpdateNodeLabel'] }];
+  }
+}
