@@ -84,6 +84,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   const ctx: ResourceHandlerContext = {
     stores,
     onWatch: (store, delta) => metrics.watchDelta(store.def.group, store.def.plural, delta),
+    activeWatches: new Set(),
   };
 
   // Bodies are decoded by the handlers, which know the media types Kubernetes accepts.
@@ -120,6 +121,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     metrics.observeRequest(attrs.verb, attrs.group, attrs.resource, attrs.subresource, reply.statusCode, seconds);
   });
 
+  // Watches are long requests: end them so close() does not wait for their timeouts.
+  app.addHook('preClose', async () => {
+    for (const abort of ctx.activeWatches) abort.abort();
+  });
   app.addHook('onClose', async () => {
     namespaces.stop();
   });

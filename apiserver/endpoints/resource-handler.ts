@@ -23,6 +23,8 @@ export interface ResourceHandlerContext {
   /** Stores by `group/version/plural`. */
   stores: ReadonlyMap<string, GenericStore>;
   onWatch(store: GenericStore, delta: 1 | -1): void;
+  /** Open watches, ended when the server closes (they would otherwise hold it open until their timeout). */
+  activeWatches: Set<AbortController>;
 }
 
 export function storeKey(group: string, version: string, plural: string): string {
@@ -142,6 +144,7 @@ export async function handleResourceRequest(
         abort.signal,
       );
       ctx.onWatch(store, 1);
+      ctx.activeWatches.add(abort);
       reply.hijack();
       const table = wantsTable(accept) ? { include: parseIncludeObject(queryString(query, 'includeObject')) } : undefined;
       try {
@@ -149,6 +152,7 @@ export async function handleResourceRequest(
         const timeoutSeconds = queryInt(query, 'timeoutSeconds') ?? 1800 + Math.floor(Math.random() * 1800);
         await serveWatch(reply.raw, { store, watcher, abort, timeoutSeconds, table });
       } finally {
+        ctx.activeWatches.delete(abort);
         ctx.onWatch(store, -1);
       }
       return undefined;

@@ -4,7 +4,9 @@
  * a watch resumed from its last resourceVersion misses and repeats nothing.
  */
 import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
+import { loadKubeconfig } from '../../client/kubeconfig.ts';
 import { type ApiServerHandle, startTestCluster, type TestCluster } from '../support/test-cluster.ts';
 
 let c: TestCluster;
@@ -47,6 +49,23 @@ describe('durability and consistency', () => {
       after.json.items.map((i: any) => [i.metadata.name, i.metadata.resourceVersion, i.metadata.uid]),
       before.json.items.map((i: any) => [i.metadata.name, i.metadata.resourceVersion, i.metadata.uid]),
     );
+  });
+
+  it('ends open watches when an API server stops, so a restart does not wait for them', async () => {
+    // A watch the test harness does not know about (the harness would cut its own on stop).
+    const access = loadKubeconfig(c.kubeconfigPath);
+    const ended = new Promise<void>((resolve, reject) => {
+      const req = httpsRequest(`${c.server.url}${cmUrl()}?watch=1`, { ca: access.caPem, agent: false, headers: { authorization: `Bearer ${access.token}` } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+        res.on('error', () => resolve());
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    await c.restartApiServer();
+    await ended;
   });
 
   it('serves consistent reads and watches from two API servers on one etcd', async () => {
