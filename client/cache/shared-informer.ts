@@ -13,7 +13,7 @@ import type { ResourcePath } from '../rest/resource-path.ts';
 import { DeletedFinalStateUnknown } from './deleted-final-state-unknown.ts';
 import { Indexer, type Indexers } from './indexer.ts';
 import { Lister } from './lister.ts';
-import { Reflector, type ReflectorStore } from './reflector.ts';
+import { Reflector, type ReflectorOptions, type ReflectorStore } from './reflector.ts';
 
 /** Callbacks for cache changes. All optional; exceptions are reported, not propagated. */
 export interface ResourceEventHandler<T> {
@@ -30,17 +30,9 @@ export interface ResourceEventHandlerRegistration {
   remove(): void;
 }
 
-export interface SharedInformerOptions<T extends KubeObject> {
-  /** The collection: group, version, plural, and a namespace to watch only that namespace. */
-  path: ResourcePath;
+/** The reflector's options (the informer supplies client and store), plus indexes. */
+export interface SharedInformerOptions<T extends KubeObject> extends Omit<ReflectorOptions<T>, 'client' | 'store' | 'name'> {
   indexers?: Indexers<T>;
-  labelSelector?: string;
-  fieldSelector?: string;
-  /** Tuning passed through to the Reflector. */
-  minWatchTimeoutSeconds?: number;
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
-  onError?: (err: unknown) => void;
 }
 
 export class SharedInformer<T extends KubeObject = KubeObject> implements ReflectorStore<T> {
