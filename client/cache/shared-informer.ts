@@ -9,7 +9,6 @@
  */
 import type { KubeObject } from '../api/meta.ts';
 import type { RestClient } from '../rest/rest-client.ts';
-import type { ResourcePath } from '../rest/resource-path.ts';
 import { DeletedFinalStateUnknown } from './deleted-final-state-unknown.ts';
 import { Indexer, type Indexers } from './indexer.ts';
 import { Lister } from './lister.ts';
