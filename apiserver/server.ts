@@ -98,27 +98,33 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     void sendStatus(reply, new StatusError(404, 'NotFound', 'the server could not find the requested resource', {}));
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, and async ones cost a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     (request as unknown as { startTime: bigint }).startTime = process.hrtime.bigint();
     const path = request.url.split('?', 1)[0]!;
-    if (unauthenticatedPaths.has(path)) return;
+    if (unauthenticatedPaths.has(path)) {
+      done();
+      return;
+    }
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const user = token ? authenticator.authenticate(token) : undefined;
     if (!user) {
       sendStatus(reply, newUnauthorized());
-      return reply;
+      return;
     }
     users.set(request, user);
-    return undefined;
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const start = (request as unknown as { startTime?: bigint }).startTime;
     const attrs = attributes.get(request);
-    if (!start || !attrs) return;
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    metrics.observeRequest(attrs.verb, attrs.group, attrs.resource, attrs.subresource, reply.statusCode, seconds);
+    if (start && attrs) {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      metrics.observeRequest(attrs.verb, attrs.group, attrs.resource, attrs.subresource, reply.statusCode, seconds);
+    }
+    done();
   });
 
   // Watches are long requests: end them so close() does not wait for their timeouts.

@@ -105,6 +105,11 @@ async function main(): Promise<void> {
 
     // The floor: raw etcd puts of a pod-sized value, same concurrency as the creates.
     const value = JSON.stringify({ ...podBody('x', 'bench'), metadata: { ...podBody('x', 'bench').metadata, uid: crypto.randomUUID(), creationTimestamp: new Date().toISOString() } });
+    // Both sides get the same kind of warm-up first (JIT, connections, etcd's own caches); only what follows is measured.
+    const warmup = Math.round(5000 * scale);
+    await runConcurrent(warmup, 64, async (i) => {
+      await etcdClient.put(`/bench/warm/${i}`).value(value);
+    });
     const etcd1 = await runConcurrent(createCount1, 1, async (i) => {
       await etcdClient.put(`/bench/floor1/${i}`).value(value);
     });
@@ -121,6 +126,8 @@ async function main(): Promise<void> {
       const res = await client.call('POST', `/api/v1/namespaces/${ns}/pods`, podBody(name, ns));
       if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${res.text.slice(0, 200)}`);
     };
+    await client.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'warmup' } });
+    await runConcurrent(warmup, 64, createOp('warmup'));
     // A second floor: the HTTPS round trip alone (GET /version touches neither etcd nor the registry).
     const version1 = await runConcurrent(createCount1, 1, async () => {
       await client.call('GET', '/version');
@@ -175,7 +182,7 @@ async function main(): Promise<void> {
     for (const s of streams) s.close();
     const delivered = deliveries.sort((a, b) => a - b);
 
-    print(`pod object ${size} bytes of JSON; 2-core machine; numbers from this run only`);
+    print(`pod object ${size} bytes of JSON; 2-core machine; numbers from this run only; ${warmup} warm-up writes on each side first`);
     print(line('HTTPS GET /version (transport floor), c=1', version1, 'req/s'));
     print(line('HTTPS GET /version (transport floor), c=64', version64, 'req/s'));
     print(line('etcd put (floor), concurrency 1', etcd1, 'puts/s'));

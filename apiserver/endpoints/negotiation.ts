@@ -73,15 +73,24 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
 /** Nesting deeper than this is refused before it can exhaust the stack. */
 const maxDepth = 100;
 
-function checkDepth(value: unknown): void {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > maxDepth) throw newBadRequest(`the request body is nested deeper than ${maxDepth} levels`);
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+function depthOf(value: unknown, depth: number): void {
+  if (depth > maxDepth) throw newBadRequest(`the request body is nested deeper than ${maxDepth} levels`);
+  if (Array.isArray(value)) {
+    for (const child of value) if (typeof child === 'object' && child !== null) depthOf(child, depth + 1);
+  } else {
+    for (const key in value as Record<string, unknown>) {
+      const child = (value as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) depthOf(child, depth + 1);
+    }
   }
 }
+
+/** Recursion is bounded by maxDepth itself, so this cannot overflow the stack. */
+function checkDepth(value: unknown): void {
+  if (typeof value === 'object' && value !== null) depthOf(value, 0);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Decodes a request body: JSON for application/json and the JSON patch types, YAML for
@@ -103,7 +112,7 @@ export function decodeBody(contentType: string | undefined, raw: Buffer | undefi
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    text = utf8.decode(raw);
   } catch {
     throw newBadRequest('the request body is not valid UTF-8');
   }

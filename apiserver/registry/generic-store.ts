@@ -67,9 +67,18 @@ const foregroundDeletionFinalizer = 'foregroundDeletion';
 const orphanFinalizer = 'orphan';
 
 /** RFC 3339 with second precision, as metav1.Time marshals. */
-export function metaNow(date = new Date()): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+export function metaNow(date?: Date): string {
+  const ms = date ? date.getTime() : Date.now();
+  const second = Math.floor(ms / 1000);
+  // Many objects are stamped within the same second: format each second once.
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastStamp = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastStamp;
 }
+let lastSecond = -1;
+let lastStamp = '';
 
 const generateNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
