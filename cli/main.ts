@@ -6,6 +6,7 @@
 import { runApiServerCommand, apiserverCommand } from './apiserver.ts';
 import { CliError } from './cli-error.ts';
 import type { CommandSpec } from './flags.ts';
+import { runSchedulerCommand, schedulerCommand } from './scheduler.ts';
 import { runUp, upCommand } from './up.ts';
 
 interface Command {
@@ -17,6 +18,7 @@ interface Command {
 const commands: ReadonlyMap<string, Command> = new Map([
   ['up', { spec: upCommand, run: runUp }],
   ['apiserver', { spec: apiserverCommand, run: runApiServerCommand }],
+  ['scheduler', { spec: schedulerCommand, run: runSchedulerCommand }],
 ]);
 
 function usage(): string {

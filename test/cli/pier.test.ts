@@ -9,7 +9,7 @@ test('pier help lists exactly the commands that exist', async (t) => {
   const res = await runPier(['help'], tempDir(t));
   assert.equal(res.code, 0);
   const commands = [...res.stdout.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1]);
-  assert.deepEqual(commands, ['up', 'apiserver', 'help']);
+  assert.deepEqual(commands, ['up', 'apiserver', 'scheduler', 'help']);
 });
 
 test('unknown commands and a bare pier are usage errors', async (t) => {
@@ -34,4 +34,17 @@ test('the bin is pier.js with a node shebang, and refuses Node < 24 with one lin
   const current = spawnSync(process.execPath, [bin, 'help'], { encoding: 'utf8' });
   assert.equal(current.status, 0, current.stderr);
   assert.match(current.stdout, /^Usage: pier <command>/);
+});
+
+test('pier scheduler needs a readable kubeconfig and says so in one line', async (t) => {
+  const home = tempDir(t);
+  const missing = await runPier(['scheduler'], home);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, 'pier scheduler: missing required flag --kubeconfig (see pier scheduler --help)\n');
+  const bad = await runPier(['scheduler', '--kubeconfig', '/nonexistent/kubeconfig'], home);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr.split('\n').filter(Boolean).length, 1);
+  assert.match(bad.stderr, /^pier scheduler: /);
+  const flag = await runPier(['scheduler', '--kubeconfig', 'x', '--leader-elect', 'maybe'], home);
+  assert.equal(flag.code, 2);
 });
