@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureAdminTokenFile } from '../apiserver/authn/token-file.ts';
 import type { RunningApiServer } from '../apiserver/main.ts';
+import type { RunningScheduler } from '../scheduler/main.ts';
 import { ensurePki } from '../apiserver/pki/pki-dir.ts';
 import { writeKubeconfig } from '../client/kubeconfig.ts';
 import { CliError } from './cli-error.ts';
@@ -66,6 +67,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
 
   const etcd = new EtcdProcess({ binary: etcdBinary, dataDir: layout.etcdDataDir, logFile: layout.etcdLog });
   let apiserver: RunningApiServer | undefined;
+  let scheduler: RunningScheduler | undefined;
   const components: Component[] = [
     { name: 'etcd', start: (onCrash) => etcd.start(onCrash), stop: () => etcd.stop() },
     {
@@ -83,6 +85,16 @@ export async function runUp(argv: readonly string[]): Promise<void> {
         });
       },
       stop: async () => apiserver?.stop(),
+    },
+    {
+      name: 'scheduler',
+      start: async () => {
+        const server = `https://127.0.0.1:${apiserver!.port}`;
+        await waitReady(`${server}/readyz`, caPem);
+        const { runScheduler } = await import('../scheduler/main.ts');
+        scheduler = runScheduler({ server, caPem, token: adminToken }, { leaderElect: true });
+      },
+      stop: async () => scheduler?.stop(),
     },
   ];
   const group = new ComponentGroup(components);

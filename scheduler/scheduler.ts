@@ -120,7 +120,9 @@ export class Scheduler {
       this.queue.flush();
       for (const pod of this.cache.cleanupAssumedPods()) this.#onError(new Error(`assumed pod ${pod.metadata.namespace}/${pod.metadata.name} was never confirmed; forgotten`));
     }, 500);
-    signal.addEventListener('abort', () => this.queue.close(), { once: true });
+    // An abort before this point fires no event: close at once then.
+    if (signal.aborted) this.queue.close();
+    else signal.addEventListener('abort', () => this.queue.close(), { once: true });
     try {
       for (;;) {
         const info = await this.queue.pop();

@@ -51,6 +51,14 @@ test('pier up serves kubectl, writes the kubeconfig, and SIGTERM stops etcd too;
   const api = await runKubectl(home, ['--kubeconfig', kubeconfigPath, 'get', '--raw', '/api']);
   assert.equal(api.code, 0, api.stderr);
   assert.equal(JSON.parse(api.stdout).kind, 'APIVersions');
+  // The scheduler runs too: it takes the kube-system/pier-scheduler Lease.
+  let holder = '';
+  for (let i = 0; i < 100 && !holder; i++) {
+    const lease = await runKubectl(home, ['--kubeconfig', kubeconfigPath, '-n', 'kube-system', 'get', 'lease', 'pier-scheduler', '-o', 'jsonpath={.spec.holderIdentity}']);
+    holder = lease.code === 0 ? lease.stdout.trim() : '';
+    if (!holder) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.notEqual(holder, '', 'the scheduler holds its Lease');
 
   await stopWithSigterm(pier, dataDir);
 
