@@ -7,6 +7,7 @@
  * PodScheduled=False/Unschedulable condition and a FailedScheduling event, then
  * waits in the queue for a cluster event that could help.
  */
+import { metaNow } from '../client/api/meta-time.ts';
 import { unwrapTombstone } from '../client/cache/deleted-final-state-unknown.ts';
 import { SharedInformer } from '../client/cache/shared-informer.ts';
 import type { RestClient } from '../client/rest/rest-client.ts';
@@ -27,10 +28,6 @@ export interface SchedulerOptions {
 
 const podsPath = { group: '', version: 'v1', plural: 'pods' } as const;
 const nodesPath = { group: '', version: 'v1', plural: 'nodes' } as const;
-
-function metaNow(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The node update kinds kube-scheduler distinguishes, for requeueing. */
 function nodeUpdateActions(old: Node, node: Node): ActionType[] {

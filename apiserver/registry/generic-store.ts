@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeList, KubeObject } from '../../client/api/meta.ts';
+import { metaNow } from '../../client/api/meta-time.ts';
 import {
   type GroupResource,
   newBadRequest,
@@ -66,19 +67,6 @@ export interface DeleteResult {
 const foregroundDeletionFinalizer = 'foregroundDeletion';
 const orphanFinalizer = 'orphan';
 
-/** RFC 3339 with second precision, as metav1.Time marshals. */
-export function metaNow(date?: Date): string {
-  const ms = date ? date.getTime() : Date.now();
-  const second = Math.floor(ms / 1000);
-  // Many objects are stamped within the same second: format each second once.
-  if (second !== lastSecond) {
-    lastSecond = second;
-    lastStamp = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  }
-  return lastStamp;
-}
-let lastSecond = -1;
-let lastStamp = '';
 
 const generateNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 

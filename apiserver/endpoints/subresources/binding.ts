@@ -5,7 +5,8 @@
  */
 import type { KubeObject } from '../../../client/api/meta.ts';
 import { newBadRequest, newConflict, newInvalid } from '../../errors/status-error.ts';
-import { metaNow, type GenericStore } from '../../registry/generic-store.ts';
+import { metaNow } from '../../../client/api/meta-time.ts';
+import type { GenericStore } from '../../registry/generic-store.ts';
 
 interface Binding {
   metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; annotations?: Record<string, string> };
