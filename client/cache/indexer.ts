@@ -39,7 +39,7 @@ export function metaNamespaceIndexFunc(obj: KubeObject): readonly string[] {
 
 export class Indexer<T extends KubeObject = KubeObject> {
   readonly #keyFunc: KeyFunc<T>;
-  readonly #indexers: Indexers<T>;
+  #indexers: Indexers<T>;
   readonly #items = new Map<string, T>();
   /** indexName → indexValue → keys. */
   readonly #indices = new Map<string, Map<string, Set<string>>>();
@@ -48,6 +48,23 @@ export class Indexer<T extends KubeObject = KubeObject> {
     this.#keyFunc = keyFunc;
     this.#indexers = { [namespaceIndex]: metaNamespaceIndexFunc, ...indexers };
     for (const name of Object.keys(this.#indexers)) this.#indices.set(name, new Map());
+  }
+
+  /** Adds indexes (client-go AddIndexers); an existing name is an error, and present items are indexed at once. */
+  addIndexers(indexers: Indexers<T>): void {
+    for (const name of Object.keys(indexers)) if (this.#indices.has(name)) throw new Error(`indexer conflict: "${name}" already exists`);
+    this.#indexers = { ...this.#indexers, ...indexers };
+    for (const [name, indexFunc] of Object.entries(indexers)) {
+      const index = new Map<string, Set<string>>();
+      this.#indices.set(name, index);
+      for (const [key, obj] of this.#items) {
+        for (const value of indexFunc(obj)) {
+          let keys = index.get(value);
+          if (!keys) index.set(value, (keys = new Set()));
+          keys.add(key);
+        }
+      }
+    }
   }
 
   keyOf(obj: T): string {
