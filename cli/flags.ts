@@ -3,6 +3,7 @@
  * `--name`. Anything it does not know is a usage error naming the flag, so a
  * typo never silently falls back to a default.
  */
+import { parseGoDuration } from './go-duration.ts';
 import { usageError } from './cli-error.ts';
 
 /** One flag of a command. */
@@ -55,6 +56,24 @@ export class ParsedFlags {
     const n = /^\d+$/.test(text) ? Number(text) : NaN;
     if (!(n >= (allowZero ? 0 : 1) && n <= 65535)) throw usageError(this.spec.command, `--${name} must be a port number (1-65535), got "${text}"`);
     return n;
+  }
+
+  /** A whole number in [min, max]. */
+  integer(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const text = this.string(name);
+    if (text === undefined) return fallback;
+    const n = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!(n >= min && n <= max)) throw usageError(this.spec.command, `--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+    return n;
+  }
+
+  /** A Go duration (`40s`, `1m30s`, `500ms`), in milliseconds. */
+  duration(name: string, fallbackMs: number): number {
+    const text = this.string(name);
+    if (text === undefined) return fallbackMs;
+    const ms = parseGoDuration(text);
+    if (ms === undefined) throw usageError(this.spec.command, `--${name} must be a duration such as 40s, 5m or 1m30s, got "${text}"`);
+    return ms;
   }
 
   /** A comma-separated list, empty items dropped. */

@@ -7,6 +7,7 @@ import { runApiServerCommand, apiserverCommand } from './apiserver.ts';
 import { CliError } from './cli-error.ts';
 import type { CommandSpec } from './flags.ts';
 import { runSchedulerCommand, schedulerCommand } from './scheduler.ts';
+import { runSimNodesCommand, simnodesCommand } from './simnodes.ts';
 import { runUp, upCommand } from './up.ts';
 
 interface Command {
@@ -19,6 +20,7 @@ const commands: ReadonlyMap<string, Command> = new Map([
   ['up', { spec: upCommand, run: runUp }],
   ['apiserver', { spec: apiserverCommand, run: runApiServerCommand }],
   ['scheduler', { spec: schedulerCommand, run: runSchedulerCommand }],
+  ['simnodes', { spec: simnodesCommand, run: runSimNodesCommand }],
 ]);
 
 function usage(): string {

@@ -13,3 +13,8 @@ export function metaNow(date?: Date): string {
   }
   return lastStamp;
 }
+
+/** metav1.MicroTime as it marshals: RFC 3339 with microseconds (Lease renewTime/acquireTime). */
+export function microTime(ms: number = Date.now()): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}

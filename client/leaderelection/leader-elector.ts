@@ -7,6 +7,7 @@
  * within renewDeadline. Writes carry the resourceVersion, so two candidates
  * racing for an expired Lease cannot both win.
  */
+import { microTime } from '../api/meta-time.ts';
 import type { KubeObject } from '../api/meta.ts';
 import { isNotFound } from '../rest/api-error.ts';
 import type { ResourcePath } from '../rest/resource-path.ts';
@@ -41,10 +42,6 @@ export interface LeaderElectionConfig {
   now?: () => number;
 }
 
-/** metav1.MicroTime: RFC 3339 with microseconds. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@ test('pier help lists exactly the commands that exist', async (t) => {
   const res = await runPier(['help'], tempDir(t));
   assert.equal(res.code, 0);
   const commands = [...res.stdout.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1]);
-  assert.deepEqual(commands, ['up', 'apiserver', 'scheduler', 'help']);
+  assert.deepEqual(commands, ['up', 'apiserver', 'scheduler', 'simnodes', 'help']);
 });
 
 test('unknown commands and a bare pier are usage errors', async (t) => {
@@ -47,4 +47,25 @@ test('pier scheduler needs a readable kubeconfig and says so in one line', async
   assert.match(bad.stderr, /^pier scheduler: /);
   const flag = await runPier(['scheduler', '--kubeconfig', 'x', '--leader-elect', 'maybe'], home);
   assert.equal(flag.code, 2);
+});
+
+test('pier simnodes reports bad flags in one line each', async (t) => {
+  const home = tempDir(t);
+  const cases: Array<[string[], RegExp]> = [
+    [['simnodes', '--count', '3'], /^pier simnodes: missing required flag --kubeconfig /],
+    [['simnodes', '--kubeconfig', 'k'], /^pier simnodes: missing required flag --count /],
+    [['simnodes', '--kubeconfig', 'k', '--count', '0'], /^pier simnodes: --count must be a whole number from 1 to 100000, got "0"/],
+    [['simnodes', '--kubeconfig', 'k', '--count', '2', '--name-prefix', 'Bad_'], /^pier simnodes: --name-prefix must be lowercase/],
+    [['simnodes', '--kubeconfig', 'k', '--count', '2', '--cpu', 'lots'], /^pier simnodes: --cpu must be a quantity/],
+    [['simnodes', '--kubeconfig', 'k', '--count', '2', '--lease-renew-interval', '10'], /^pier simnodes: --lease-renew-interval must be a duration/],
+  ];
+  for (const [args, pattern] of cases) {
+    const res = await runPier(args, home);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.match(res.stderr, pattern);
+    assert.equal(res.stderr.split('\n').filter(Boolean).length, 1);
+  }
+  const unreadable = await runPier(['simnodes', '--kubeconfig', '/nonexistent/kubeconfig', '--count', '1'], home);
+  assert.equal(unreadable.code, 1);
+  assert.match(unreadable.stderr, /^pier simnodes: /);
 });
