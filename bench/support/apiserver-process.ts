@@ -10,6 +10,8 @@ import { loadKubeconfig } from '../../client/kubeconfig.ts';
 
 export interface ApiServerProcess {
   url: string;
+  /** The admin kubeconfig the server wrote (removed by stop). */
+  kubeconfigPath: string;
   caPem: string;
   token: string;
   pid: number;
@@ -20,7 +22,8 @@ const cliMain = new URL('../../cli/main.ts', import.meta.url).pathname;
 
 export async function startApiServerProcess(etcdEndpoint: string): Promise<ApiServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'pier-bench-'));
-  const child = spawn(process.execPath, [cliMain, 'apiserver', '--etcd-servers', etcdEndpoint, '--port', '0', '--data-dir', dir], {
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profile, cliMain, 'apiserver', '--etcd-servers', etcdEndpoint, '--port', '0', '--data-dir', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -39,6 +42,7 @@ export async function startApiServerProcess(etcdEndpoint: string): Promise<ApiSe
   const access = loadKubeconfig(kubeconfig);
   return {
     url: access.server,
+    kubeconfigPath: kubeconfig,
     caPem: access.caPem,
     token: access.token,
     pid: child.pid!,

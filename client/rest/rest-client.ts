@@ -6,6 +6,7 @@
  * ERROR events to the caller instead of hiding them.
  */
 import { Agent, request } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { KubeList, KubeObject, Status, WatchEvent } from '../api/meta.ts';
 import type { ClusterAccess } from '../kubeconfig.ts';
@@ -105,12 +106,19 @@ export class RestClient {
     this.#token = options.token;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#userAgent = options.userAgent ?? 'pier-client';
-    this.#agent = new Agent({ ca: options.caPem, keepAlive: true, maxSockets: options.maxSockets ?? 256 });
-    this.#watchAgent = new Agent({ ca: options.caPem, keepAlive: false });
+    // One TLS context for every connection: given only `ca`, each new socket would parse the CA again.
+    const secureContext = createSecureContext({ ca: options.caPem });
+    this.#agent = new Agent({ secureContext, keepAlive: true, maxSockets: options.maxSockets ?? 256 });
+    this.#watchAgent = new Agent({ secureContext, keepAlive: false });
   }
 
   get<T extends KubeObject = KubeObject>(path: ResourcePath, options: GetOptions = {}): Promise<T> {
     return this.#json<T>('GET', `${resourceUrlPath(path)}${queryString({ resourceVersion: options.resourceVersion })}`, undefined, undefined, options.signal);
+  }
+
+  /** GETs a path that names no resource, e.g. discovery's `/apis` or `/api/v1` (client-go RESTClient.Get().AbsPath). */
+  getAbsPath<T = unknown>(urlPath: string, options: RequestOptions = {}): Promise<T> {
+    return this.#json<T>('GET', urlPath, undefined, undefined, options.signal);
   }
 
   list<T extends KubeObject = KubeObject>(path: ResourcePath, options: ListOptions = {}): Promise<KubeList<T>> {
