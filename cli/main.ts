@@ -5,6 +5,7 @@
  */
 import { runApiServerCommand, apiserverCommand } from './apiserver.ts';
 import { CliError } from './cli-error.ts';
+import { controllerManagerCommand, runControllerManagerCommand } from './controller-manager.ts';
 import type { CommandSpec } from './flags.ts';
 import { runSchedulerCommand, schedulerCommand } from './scheduler.ts';
 import { runSimNodesCommand, simnodesCommand } from './simnodes.ts';
@@ -20,6 +21,7 @@ const commands: ReadonlyMap<string, Command> = new Map([
   ['up', { spec: upCommand, run: runUp }],
   ['apiserver', { spec: apiserverCommand, run: runApiServerCommand }],
   ['scheduler', { spec: schedulerCommand, run: runSchedulerCommand }],
+  ['controller-manager', { spec: controllerManagerCommand, run: runControllerManagerCommand }],
   ['simnodes', { spec: simnodesCommand, run: runSimNodesCommand }],
 ]);
 

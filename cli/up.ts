@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureAdminTokenFile } from '../apiserver/authn/token-file.ts';
 import type { RunningApiServer } from '../apiserver/main.ts';
+import type { RunningControllerManager } from '../controllers/main.ts';
 import type { RunningScheduler } from '../scheduler/main.ts';
 import { ensurePki } from '../apiserver/pki/pki-dir.ts';
 import { writeKubeconfig } from '../client/kubeconfig.ts';
@@ -16,6 +17,7 @@ import { ComponentGroup, type Component } from './component.ts';
 import { dataDirLayout, defaultDataDir } from './data-dir.ts';
 import { EtcdProcess, findEtcdBinary } from './etcd-process.ts';
 import { localServingNames } from './local-addresses.ts';
+import { controllerManagerCommand, controllerTimingFlags } from './controller-manager.ts';
 import { helpText, parseFlags, type CommandSpec } from './flags.ts';
 import { portFree } from './ports.ts';
 import { onShutdownSignal } from './signals.ts';
@@ -23,13 +25,15 @@ import { waitReady } from './wait-ready.ts';
 
 export const upCommand: CommandSpec = {
   command: 'pier up',
-  summary: 'run a single-node cluster (etcd + API server) and write a kubeconfig',
+  summary: 'run a single-node cluster (etcd, API server, scheduler, controllers) and write a kubeconfig',
   description:
-    'Starts etcd and the API server, creating the CA, serving certificate and admin token on first\n' +
-    'use, and writes DIR/kubeconfig. Runs until interrupted (Ctrl-C or SIGTERM), then stops them all.',
+    'Starts etcd, the API server, the scheduler and the controller manager, creating the CA, serving\n' +
+    'certificate and admin token on first use, and writes DIR/kubeconfig. Runs until interrupted\n' +
+    '(Ctrl-C or SIGTERM), then stops them all.',
   flags: [
     { name: 'data-dir', value: 'DIR', help: 'where etcd data, PKI, tokens and the kubeconfig live', defaultText: '$XDG_DATA_HOME/pier or ~/.local/share/pier' },
     { name: 'port', value: 'PORT', help: 'API server port', defaultText: '6443' },
+    ...controllerManagerCommand.flags.filter((f) => f.name === 'node-monitor-grace-period' || f.name === 'default-unreachable-toleration-seconds'),
   ],
 };
 
@@ -45,6 +49,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
   const fail = (message: string) => new CliError(`pier up: ${message}`);
   const layout = dataDirLayout(resolve(flags.string('data-dir') ?? defaultDataDir()));
   const port = flags.port('port', 6443);
+  const controllerTiming = controllerTimingFlags(flags);
 
   let etcdBinary: string;
   try {
@@ -68,6 +73,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
   const etcd = new EtcdProcess({ binary: etcdBinary, dataDir: layout.etcdDataDir, logFile: layout.etcdLog });
   let apiserver: RunningApiServer | undefined;
   let scheduler: RunningScheduler | undefined;
+  let controllerManager: RunningControllerManager | undefined;
   const components: Component[] = [
     { name: 'etcd', start: (onCrash) => etcd.start(onCrash), stop: () => etcd.stop() },
     {
@@ -95,6 +101,15 @@ export async function runUp(argv: readonly string[]): Promise<void> {
         scheduler = runScheduler({ server, caPem, token: adminToken }, { leaderElect: true });
       },
       stop: async () => scheduler?.stop(),
+    },
+    {
+      name: 'controller-manager',
+      start: async () => {
+        const server = `https://127.0.0.1:${apiserver!.port}`;
+        const { runControllerManager } = await import('../controllers/main.ts');
+        controllerManager = runControllerManager({ server, caPem, token: adminToken }, { leaderElect: true, ...controllerTiming });
+      },
+      stop: async () => controllerManager?.stop(),
     },
   ];
   const group = new ComponentGroup(components);
