@@ -143,11 +143,18 @@ export class Scheduler {
       host = schedulePod(this.profile, pod, this.cache.snapshot(), this.#cursor).suggestedHost;
     } catch (err) {
       const plugins = err instanceof FitError ? err.diagnosis.unschedulablePlugins : new Set<string>();
-      this.queue.addUnschedulableIfNotPresent(info, plugins, cycle);
+      this.#requeue(info, plugins, cycle);
       void this.#recordFailure(pod, err instanceof Error ? err.message : String(err), err instanceof FitError);
       return;
     }
-    this.cache.assumePod(pod, host);
+    try {
+      this.cache.assumePod(pod, host);
+    } catch (err) {
+      // An error of this attempt, not of the loop: the next pods must still be scheduled.
+      this.#requeue(info, new Set(), cycle);
+      this.#onError(err);
+      return;
+    }
     void this.#bind(pod, host).then(
       () => {
         this.cache.finishBinding(pod);
@@ -155,10 +162,25 @@ export class Scheduler {
       },
       (err: unknown) => {
         this.cache.forgetPod(pod);
-        this.queue.addUnschedulableIfNotPresent(info, new Set(), cycle);
+        this.#requeue(info, new Set(), cycle);
         this.#onError(err);
       },
     );
+  }
+
+  /**
+   * Puts a pod whose attempt failed back in the queue, unless the informer says it
+   * was deleted or bound meanwhile, e.g. by another scheduler whose binding beat
+   * ours (as kube-scheduler's handleSchedulingFailure): retrying such a pod would
+   * bind it again or, being in the cache as bound already, fail to be assumed.
+   */
+  #requeue(info: Awaited<ReturnType<SchedulingQueue['pop']>> & object, plugins: ReadonlySet<string>, cycle: number): void {
+    const latest = this.#pods.indexer.getByKey(this.#pods.indexer.keyOf(info.pod));
+    if (!latest || latest.spec.nodeName || latest.metadata.uid !== info.pod.metadata.uid) {
+      this.queue.done(info.pod);
+      return;
+    }
+    this.queue.addUnschedulableIfNotPresent(info, plugins, cycle);
   }
 
   #bind(pod: Pod, nodeName: string): Promise<unknown> {

@@ -10,6 +10,7 @@
  * A move request that arrives while a pod is being scheduled sends that pod to
  * backoffQ instead of unschedulable when it fails, so the event is not missed.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { ActionType, ClusterEvent, EventResource } from './framework/interface.ts';
 import type { Pod } from './framework/types.ts';
 
@@ -33,6 +34,15 @@ export interface SchedulingQueueOptions {
   podMaxInUnschedulablePodsDurationMs?: number;
   /** Injectable clock for tests. */
   now?: () => number;
+}
+
+/** Whether anything but status and bookkeeping changed (kube-scheduler's isPodUpdated). */
+function isPodUpdated(old: Pod, pod: Pod): boolean {
+  const strip = (p: Pod) => {
+    const { resourceVersion: _rv, generation: _g, managedFields: _mf, finalizers: _f, ...metadata } = p.metadata as Pod['metadata'] & Record<string, unknown>;
+    return { ...p, metadata, status: undefined };
+  };
+  return !isDeepStrictEqual(strip(old), strip(pod));
 }
 
 const keyOf = (pod: Pod): string => pod.metadata.uid ?? `${pod.metadata.namespace}/${pod.metadata.name}`;
@@ -170,6 +180,11 @@ export class SchedulingQueue {
     }
     const unschedulable = this.#unschedulable.get(k);
     if (unschedulable) {
+      // Else the scheduler's own PodScheduled=False write would retry the pod, forever.
+      if (!isPodUpdated(unschedulable.pod, pod)) {
+        unschedulable.pod = pod;
+        return;
+      }
       this.#unschedulable.delete(k);
       const info: QueuedPodInfo = { ...unschedulable, pod };
       if (this.#backoffExpiry(info) > this.#opts.now()) this.#backoff.set(k, info);
