@@ -1,7 +1,7 @@
 /**
  * Strategic-merge-patch metadata for the built-in kinds pier serves,
  * transcribed from the `patchStrategy`/`patchMergeKey` struct tags of
- * k8s.io/api (core/v1, apps/v1, coordination/v1) and k8s.io/apimachinery
+ * k8s.io/api (core/v1, apps/v1, batch/v1, discovery/v1, coordination/v1) and k8s.io/apimachinery
  * (meta/v1 ObjectMeta). Only fields with tags appear: every other list is
  * replaced whole (envFrom, tolerations, taints, containerStatuses, images,
  * Endpoints subsets, ...) and every other map merges key by key.
@@ -87,6 +87,24 @@ export const patchMetaReplicaSet: PatchMeta = {
   },
 };
 
+/** apps/v1 DaemonSet: unlike Deployment's, `spec.updateStrategy` carries no retainKeys tag. */
+export const patchMetaDaemonSet: PatchMeta = {
+  fields: {
+    metadata: patchMetaObjectMeta,
+    spec: { fields: { template: patchMetaPodTemplateSpec } },
+    status: { fields: { conditions: conditionsByType } },
+  },
+};
+
+/** batch/v1 Job (podFailurePolicy and successPolicy rules are atomic lists). */
+export const patchMetaJob: PatchMeta = {
+  fields: {
+    metadata: patchMetaObjectMeta,
+    spec: { fields: { template: patchMetaPodTemplateSpec } },
+    status: { fields: { conditions: conditionsByType } },
+  },
+};
+
 /** core/v1 Node: `spec.taints` and `status.images` have no tags. */
 export const patchMetaNode: PatchMeta = {
   fields: {
@@ -115,7 +133,10 @@ export const patchMetaServiceAccount: PatchMeta = {
   fields: { metadata: patchMetaObjectMeta, secrets: mergeByKey('name') },
 };
 
-/** Kinds whose only tagged fields are in ObjectMeta (Endpoints subsets are atomic). */
+/**
+ * Kinds whose only tagged fields are in ObjectMeta (Endpoints subsets, and
+ * EndpointSlice endpoints and ports, are atomic lists: a patch replaces them whole).
+ */
 const metadataOnly: PatchMeta = { fields: { metadata: patchMetaObjectMeta } };
 
 /** PatchMeta by Kind, for the kinds pier serves. */
@@ -132,6 +153,10 @@ export const patchMetaByKind: Readonly<Record<string, PatchMeta>> = {
   Event: metadataOnly,
   ServiceAccount: patchMetaServiceAccount,
   Lease: metadataOnly,
+  DaemonSet: patchMetaDaemonSet,
+  ControllerRevision: metadataOnly,
+  Job: patchMetaJob,
+  EndpointSlice: metadataOnly,
 };
 
 /** The PatchMeta of a Kind, or `undefined` for kinds pier has none for (CRDs get merge patches). */

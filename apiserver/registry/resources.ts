@@ -13,15 +13,27 @@ import type { PatchMeta } from '../patch/patch-meta.ts';
 import { configMapPrintColumns } from './configmaps/print.ts';
 import { configMapSchema } from './configmaps/schema.ts';
 import { configMapStrategy } from './configmaps/strategy.ts';
+import { controllerRevisionPrintColumns } from './controllerrevisions/print.ts';
+import { controllerRevisionSchema } from './controllerrevisions/schema.ts';
+import { controllerRevisionStrategy } from './controllerrevisions/strategy.ts';
+import { daemonSetPrintColumns } from './daemonsets/print.ts';
+import { daemonSetSchema } from './daemonsets/schema.ts';
+import { daemonSetStatusStrategy, daemonSetStrategy } from './daemonsets/strategy.ts';
 import { deploymentPrintColumns } from './deployments/print.ts';
 import { deploymentSchema } from './deployments/schema.ts';
 import { deploymentStatusStrategy, deploymentStrategy } from './deployments/strategy.ts';
+import { endpointSlicePrintColumns } from './endpointslices/print.ts';
+import { endpointSliceSchema } from './endpointslices/schema.ts';
+import { endpointSliceStrategy } from './endpointslices/strategy.ts';
 import { endpointsPrintColumns } from './endpoints/print.ts';
 import { endpointsSchema } from './endpoints/schema.ts';
 import { endpointsStrategy } from './endpoints/strategy.ts';
 import { eventPrintColumns } from './events/print.ts';
 import { eventSchema } from './events/schema.ts';
 import { eventFieldSelectors, eventStrategy } from './events/strategy.ts';
+import { jobPrintColumns } from './jobs/print.ts';
+import { jobSchema } from './jobs/schema.ts';
+import { jobFieldSelectors, jobStatusStrategy, jobStrategy } from './jobs/strategy.ts';
 import { leasePrintColumns } from './leases/print.ts';
 import { leaseSchema } from './leases/schema.ts';
 import { leaseStrategy } from './leases/strategy.ts';
@@ -258,6 +270,73 @@ export const resources = [
     printColumns: replicaSetPrintColumns,
     fieldSelectors: replicaSetFieldSelectors,
     ...patchMetaOf('ReplicaSet'),
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'DaemonSet',
+    listKind: 'DaemonSetList',
+    plural: 'daemonsets',
+    singular: 'daemonset',
+    shortNames: ['ds'],
+    namespaced: true,
+    categories: ['all'],
+    verbs: allVerbs,
+    schema: daemonSetSchema,
+    strategy: daemonSetStrategy,
+    statusStrategy: daemonSetStatusStrategy,
+    printColumns: daemonSetPrintColumns,
+    ...patchMetaOf('DaemonSet'),
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'ControllerRevision',
+    listKind: 'ControllerRevisionList',
+    plural: 'controllerrevisions',
+    singular: 'controllerrevision',
+    shortNames: [],
+    namespaced: true,
+    categories: [],
+    verbs: allVerbs,
+    schema: controllerRevisionSchema,
+    strategy: controllerRevisionStrategy,
+    printColumns: controllerRevisionPrintColumns,
+    ...patchMetaOf('ControllerRevision'),
+  },
+  {
+    group: 'batch',
+    version: 'v1',
+    kind: 'Job',
+    listKind: 'JobList',
+    plural: 'jobs',
+    singular: 'job',
+    shortNames: [],
+    namespaced: true,
+    categories: ['all'],
+    verbs: allVerbs,
+    schema: jobSchema,
+    strategy: jobStrategy,
+    statusStrategy: jobStatusStrategy,
+    printColumns: jobPrintColumns,
+    fieldSelectors: jobFieldSelectors,
+    ...patchMetaOf('Job'),
+  },
+  {
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    kind: 'EndpointSlice',
+    listKind: 'EndpointSliceList',
+    plural: 'endpointslices',
+    singular: 'endpointslice',
+    shortNames: [],
+    namespaced: true,
+    categories: [],
+    verbs: allVerbs,
+    schema: endpointSliceSchema,
+    strategy: endpointSliceStrategy,
+    printColumns: endpointSlicePrintColumns,
+    ...patchMetaOf('EndpointSlice'),
   },
   {
     group: 'coordination.k8s.io',

@@ -6,10 +6,13 @@
  */
 import { newBadRequest } from '../../errors/status-error.ts';
 import { appsV1 } from './apps-v1.ts';
+import { appsV1DaemonSet } from './apps-v1-daemonset.ts';
 import { authorizationV1 } from './authorization-v1.ts';
 import { autoscalingV1 } from './autoscaling-v1.ts';
+import { batchV1 } from './batch-v1.ts';
 import { coordinationV1 } from './coordination-v1.ts';
 import { coreV1 } from './core-v1.ts';
+import { discoveryV1 } from './discovery-v1.ts';
 import { readEnvelope } from './envelope.ts';
 import type { ConvertContext, FieldDescriptor, GroupVersionSchema, MessageConverter } from './message-descriptor.ts';
 import { metaV1 } from './meta-v1.ts';
@@ -20,7 +23,7 @@ import { WireFormatError, WireReader, wireType } from './wire-reader.ts';
 export const protobufMediaType = 'application/vnd.kubernetes.protobuf';
 
 /** Every group version whose objects can arrive as protobuf. */
-export const protobufSchemas: readonly GroupVersionSchema[] = [metaV1, coreV1, appsV1, autoscalingV1, policyV1, authorizationV1, coordinationV1];
+export const protobufSchemas: readonly GroupVersionSchema[] = [metaV1, coreV1, appsV1, autoscalingV1, policyV1, authorizationV1, coordinationV1, appsV1DaemonSet, batchV1, discoveryV1];
 
 const messages = new Map<string, Readonly<Record<number, FieldDescriptor>>>(Object.entries(wellKnownMessages));
 const converters = new Map<string, MessageConverter>(Object.entries(wellKnownConverters));

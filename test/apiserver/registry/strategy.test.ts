@@ -169,11 +169,15 @@ describe('resource table', () => {
       '/serviceaccounts sa ns ',
       'apps/deployments deploy ns all',
       'apps/replicasets rs ns all',
+      'apps/daemonsets ds ns all',
+      'apps/controllerrevisions  ns ',
+      'batch/jobs  ns all',
+      'discovery.k8s.io/endpointslices  ns ',
       'coordination.k8s.io/leases  ns ',
     ]);
   });
   it('status and scale subresources', () => {
-    assert.deepEqual(defs.filter((d) => d.statusStrategy).map((d) => d.plural), ['namespaces', 'pods', 'nodes', 'services', 'deployments', 'replicasets']);
+    assert.deepEqual(defs.filter((d) => d.statusStrategy).map((d) => d.plural), ['namespaces', 'pods', 'nodes', 'services', 'deployments', 'replicasets', 'daemonsets', 'jobs']);
     assert.deepEqual(defs.filter((d) => d.scale).map((d) => d.plural), ['deployments', 'replicasets']);
     assert.ok(defs.every((d) => d.patchMeta), 'every kind has strategic-merge metadata');
   });
