@@ -5,6 +5,10 @@
  * context and the manager's options.
  */
 import type { Controller, ControllerContext } from './controller-context.ts';
+import { GarbageCollector } from './garbagecollector/garbage-collector.ts';
+import { NamespaceController } from './namespace/namespace-controller.ts';
+import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.ts';
+import { TaintEvictionController } from './nodelifecycle/taint-eviction-controller.ts';
 
 /** Options of `pier controller-manager` that individual controllers read. */
 export interface ControllerManagerOptions {
@@ -20,4 +24,29 @@ export interface ControllerDescriptor {
   create(ctx: ControllerContext, options: ControllerManagerOptions): Controller;
 }
 
-export const controllerDescriptors: readonly ControllerDescriptor[] = [];
+/** `...{ key: value }` only when defined (exactOptionalPropertyTypes). */
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+export const controllerDescriptors: readonly ControllerDescriptor[] = [
+  { name: 'garbage-collector', workers: 20, create: (ctx) => new GarbageCollector(ctx) },
+  { name: 'namespace', workers: 5, create: (ctx) => new NamespaceController(ctx) },
+  {
+    name: 'node-lifecycle',
+    workers: 1,
+    create: (ctx, o) =>
+      new NodeLifecycleController(ctx, {
+        taintEviction: false,
+        ...defined('nodeMonitorGracePeriodMs', o.nodeMonitorGracePeriodMs),
+      }),
+  },
+  {
+    name: 'taint-eviction',
+    workers: 8,
+    create: (ctx, o) =>
+      new TaintEvictionController(ctx, {
+        ...defined('defaultUnreachableTolerationSeconds', o.defaultUnreachableTolerationSeconds),
+      }),
+  },
+];
