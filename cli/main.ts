@@ -6,6 +6,7 @@
 import { runApiServerCommand, apiserverCommand } from './apiserver.ts';
 import { CliError } from './cli-error.ts';
 import { controllerManagerCommand, runControllerManagerCommand } from './controller-manager.ts';
+import { imageCommand, runImageCommand } from './image.ts';
 import type { CommandSpec } from './flags.ts';
 import { runSchedulerCommand, schedulerCommand } from './scheduler.ts';
 import { runSimNodesCommand, simnodesCommand } from './simnodes.ts';
@@ -23,6 +24,7 @@ const commands: ReadonlyMap<string, Command> = new Map([
   ['scheduler', { spec: schedulerCommand, run: runSchedulerCommand }],
   ['controller-manager', { spec: controllerManagerCommand, run: runControllerManagerCommand }],
   ['simnodes', { spec: simnodesCommand, run: runSimNodesCommand }],
+  ['image', { spec: imageCommand, run: runImageCommand }],
 ]);
 
 function usage(): string {
