@@ -2,6 +2,7 @@
 import type { Storage } from './storage/interface.ts';
 import type { TokenAuthenticator } from './authn/token-authenticator.ts';
 import type { ApiServerMetrics } from './metrics/metrics.ts';
+import type { KubeletClientConfig } from './endpoints/subresources/pod-proxy.ts';
 
 export interface ApiServerOptions {
   storage: Storage;
@@ -12,4 +13,6 @@ export interface ApiServerOptions {
   metrics: ApiServerMetrics;
   /** Externally visible address for serverAddressByClientCIDRs, e.g. `127.0.0.1:6443`. */
   advertiseAddress?: string;
+  /** How pods/log, exec, attach and portforward reach node agents; see KubeletClientConfig. */
+  kubeletClient?: KubeletClientConfig;
 }

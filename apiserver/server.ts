@@ -17,6 +17,7 @@ import {
 import { openApiDocument, openApiIndex, openApiPath } from './endpoints/openapi.ts';
 import { handleResourceRequest, servedSubresources, storeKey, type ResourceHandlerContext } from './endpoints/resource-handler.ts';
 import { parseRequestInfo } from './endpoints/request-info.ts';
+import { PodProxy } from './endpoints/subresources/pod-proxy.ts';
 import { handleReview, isReviewRequest, reviewResources } from './endpoints/reviews.ts';
 import { decodeBody, wantsAggregatedDiscovery } from './endpoints/negotiation.ts';
 import type { UserInfo } from './authn/token-authenticator.ts';
@@ -85,7 +86,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     stores,
     onWatch: (store, delta) => metrics.watchDelta(store.def.group, store.def.plural, delta),
     activeWatches: new Set(),
+    podProxy: new PodProxy(stores.get(storeKey('', 'v1', 'pods'))!, stores.get(storeKey('', 'v1', 'nodes'))!, authenticator, options.kubeletClient),
   };
+  // exec, attach and portforward are connection upgrades, which bypass fastify's routing.
+  app.server.on('upgrade', (req, socket, head) => ctx.podProxy!.handleUpgrade(req, socket, head));
 
   // Bodies are decoded by the handlers, which know the media types Kubernetes accepts.
   app.removeAllContentTypeParsers();
@@ -130,6 +134,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   // Watches are long requests: end them so close() does not wait for their timeouts.
   app.addHook('preClose', async () => {
     for (const abort of ctx.activeWatches) abort.abort();
+    ctx.podProxy!.closeAll();
   });
   app.addHook('onClose', async () => {
     namespaces.stop();

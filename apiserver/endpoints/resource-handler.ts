@@ -11,13 +11,14 @@ import { decodeBody, patchTypeOf, wantsTable } from './negotiation.ts';
 import { type Query, queryBool, queryDryRun, queryFieldValidation, queryInt, queryString } from './query.ts';
 import type { ResourceRequestInfo } from './request-info.ts';
 import { bindPod } from './subresources/binding.ts';
+import type { PodProxy } from './subresources/pod-proxy.ts';
 import { finalizeNamespace } from './subresources/finalize.ts';
 import { getScale, updateScale } from './subresources/scale.ts';
 import { parseIncludeObject, toTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
 
 /** Subresources with handlers here; discovery advertises only these. */
-export const servedSubresources: ReadonlySet<string> = new Set(['status', 'scale', 'binding', 'finalize']);
+export const servedSubresources: ReadonlySet<string> = new Set(['status', 'scale', 'binding', 'finalize', 'log', 'exec', 'attach', 'portforward']);
 
 export interface ResourceHandlerContext {
   /** Stores by `group/version/plural`. */
@@ -25,6 +26,8 @@ export interface ResourceHandlerContext {
   onWatch(store: GenericStore, delta: 1 | -1): void;
   /** Open watches, ended when the server closes (they would otherwise hold it open until their timeout). */
   activeWatches: Set<AbortController>;
+  /** pods/log, exec, attach, portforward: proxied to the node agent. */
+  podProxy?: PodProxy;
 }
 
 export function storeKey(group: string, version: string, plural: string): string {
@@ -114,6 +117,12 @@ export async function handleResourceRequest(
 
   if (sub !== undefined) {
     if (name === undefined || !servedSubresources.has(sub)) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+    if (ctx.podProxy && def.kind === 'Pod' && def.extraSubresources?.includes(sub) && ['log', 'exec', 'attach', 'portforward'].includes(sub)) {
+      // Upgrades (exec, attach, portforward) arrive on the server's 'upgrade' event; a plain request here lacks one.
+      if (sub !== 'log') throw newBadRequest('Upgrade request required');
+      await ctx.podProxy.serveLog(ns!, name, request, reply);
+      return undefined;
+    }
     return handleSubresource(store, ns, name, sub, request, query);
   }
 
