@@ -3,6 +3,7 @@
  * authentication, metrics, TLS, then `listen` (the only place that listens).
  * Used by `pier apiserver` and, in-process, by `pier up`.
  */
+import type { KubeletClientConfig } from './endpoints/subresources/pod-proxy.ts';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { loadTokenFile } from './authn/token-file.ts';
@@ -95,6 +96,8 @@ function readServingFiles(certFile: string, keyFile: string): { cert: string; ke
 export async function runApiServer(flags: ApiServerFlags): Promise<RunningApiServer> {
   if (flags.etcdServers.length === 0) throw new ApiServerStartError('no etcd servers given: pass --etcd-servers URL');
   let tls: { cert: string; key: string };
+  // Node agents are called with the API server's own client certificate, never the user's token.
+  let kubeletClient: KubeletClientConfig | undefined;
   let caPem: string | undefined;
   if (flags.tlsCertFile || flags.tlsPrivateKeyFile) {
     if (!flags.tlsCertFile || !flags.tlsPrivateKeyFile) throw new ApiServerStartError('--tls-cert-file and --tls-private-key-file go together');
@@ -104,6 +107,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<RunningApiSer
     const pki = ensurePki(flags.pkiDir, flags.extraSans ?? []);
     tls = { cert: pki.serving.certPem, key: pki.serving.keyPem };
     caPem = pki.ca.certPem;
+    kubeletClient = { certPem: pki.kubeletClient.certPem, keyPem: pki.kubeletClient.keyPem };
   }
   let authenticator;
   try {
@@ -122,7 +126,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<RunningApiSer
   const advertiseHost = loopback ? '127.0.0.1' : flags.bindAddress;
   let app: FastifyInstance;
   try {
-    app = await buildApiServer({ storage, authenticator, metrics, tls, advertiseAddress: `${advertiseHost}:${flags.port}` });
+    app = await buildApiServer({ storage, authenticator, metrics, tls, advertiseAddress: `${advertiseHost}:${flags.port}`, ...(kubeletClient ? { kubeletClient } : {}) });
     await app.listen({ port: flags.port, host: flags.bindAddress });
   } catch (err) {
     await storage.close();

@@ -26,6 +26,7 @@ const oid = {
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
 
 const day = 24 * 60 * 60 * 1000;
@@ -132,6 +133,31 @@ export function newServingCertificate(ca: KeyPair, names: readonly string[], com
       extension(oid.basicConstraints, true, sequence()),
       extension(oid.authorityKeyIdentifier, false, sequence(implicitPrimitive(0, keyIdentifier(caPublicKey)))),
       extension(oid.subjectAltName, false, encodeSubjectAltNames(names)),
+    ],
+  });
+  return { certPem, keyPem: keyPem(privateKey) };
+}
+
+/**
+ * A client certificate signed by `ca` (clientAuth EKU): Kubernetes reads the
+ * user from the CN and the groups from O, e.g. the API server's
+ * `kube-apiserver-kubelet-client` in `system:masters` for calls to node agents.
+ */
+export function newClientCertificate(ca: KeyPair, commonName: string, organization?: string): KeyPair {
+  const caKey = createPrivateKey(ca.keyPem);
+  const caPublicKey = createPublicKey(caKey);
+  const { privateKey, publicKey } = newEcKey();
+  const certPem = issue({
+    subject: name(commonName, organization),
+    issuer: subjectOf(ca.certPem),
+    publicKey,
+    signingKey: caKey,
+    validityDays: servingValidityDays,
+    extensions: [
+      extension(oid.keyUsage, true, bitString(Buffer.from([0x80]), 7)),
+      extension(oid.extKeyUsage, false, sequence(objectIdentifier(oid.clientAuth))),
+      extension(oid.basicConstraints, true, sequence()),
+      extension(oid.authorityKeyIdentifier, false, sequence(implicitPrimitive(0, keyIdentifier(caPublicKey)))),
     ],
   });
   return { certPem, keyPem: keyPem(privateKey) };

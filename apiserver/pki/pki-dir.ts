@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
-import { newCertificateAuthority, newServingCertificate, type KeyPair } from './certificate.ts';
+import { newCertificateAuthority, newClientCertificate, newServingCertificate, type KeyPair } from './certificate.ts';
 import { servingNames } from './subject-alt-names.ts';
 
 /** What `ensurePki` found or made; PEM contents plus the file paths. */
@@ -18,10 +18,14 @@ export interface PkiFiles {
   caKeyFile: string;
   servingCertFile: string;
   servingKeyFile: string;
+  kubeletClientCertFile: string;
+  kubeletClientKeyFile: string;
   ca: KeyPair;
   serving: KeyPair;
+  /** The API server's client certificate for node agents (CN kube-apiserver-kubelet-client, O system:masters). */
+  kubeletClient: KeyPair;
   /** Which files were (re)written this time, for the caller's log line. */
-  issued: ('ca' | 'serving')[];
+  issued: ('ca' | 'serving' | 'kubelet-client')[];
 }
 
 /** Renew a certificate this long before it expires, so a running cluster never serves an expired one after restart. */
@@ -73,6 +77,14 @@ function usableServing(pair: KeyPair | undefined, ca: KeyPair, names: readonly s
   return names.every((n) => (isIP(n) ? cert.checkIP(n) !== undefined : cert.checkHost(n, { subject: 'never' }) !== undefined));
 }
 
+/** A client certificate signed by `ca` that allows clientAuth. */
+function usableClient(pair: KeyPair, ca: KeyPair): boolean {
+  const cert = usable(pair);
+  if (!cert) return false;
+  const caCert = new X509Certificate(ca.certPem);
+  return cert.checkIssued(caCert) && cert.verify(caCert.publicKey) && (cert.keyUsage ?? []).includes('1.3.6.1.5.5.7.3.2');
+}
+
 /**
  * Loads `dir`'s CA and serving certificate, issuing whatever is missing or
  * unusable. The serving certificate names 127.0.0.1, ::1 and localhost plus
@@ -86,6 +98,8 @@ export function ensurePki(dir: string, extraNames: readonly string[] = []): PkiF
     caKeyFile: join(dir, 'ca.key'),
     servingCertFile: join(dir, 'apiserver.crt'),
     servingKeyFile: join(dir, 'apiserver.key'),
+    kubeletClientCertFile: join(dir, 'apiserver-kubelet-client.crt'),
+    kubeletClientKeyFile: join(dir, 'apiserver-kubelet-client.key'),
   };
   const names = servingNames(extraNames);
   const issued: PkiFiles['issued'] = [];
@@ -101,5 +115,11 @@ export function ensurePki(dir: string, extraNames: readonly string[] = []): PkiF
     writePair(serving, files.servingCertFile, files.servingKeyFile);
     issued.push('serving');
   }
-  return { dir, ...files, ca, serving, issued };
+  let kubeletClient = readPair(files.kubeletClientCertFile, files.kubeletClientKeyFile);
+  if (!kubeletClient || !usableClient(kubeletClient, ca) || issued.includes('ca')) {
+    kubeletClient = newClientCertificate(ca, 'kube-apiserver-kubelet-client', 'system:masters');
+    writePair(kubeletClient, files.kubeletClientCertFile, files.kubeletClientKeyFile);
+    issued.push('kubelet-client');
+  }
+  return { dir, ...files, ca, serving, kubeletClient, issued };
 }

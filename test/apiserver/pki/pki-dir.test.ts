@@ -51,7 +51,7 @@ function get(port: number, name: string, ca: string | undefined): Promise<string
 test('the serving certificate verifies against the CA for 127.0.0.1, localhost and extra names', async (t) => {
   const dir = tempDir(t);
   const pki = ensurePki(join(dir, 'pki'), ['node-1.example', '10.20.30.40']);
-  assert.deepEqual(pki.issued, ['ca', 'serving']);
+  assert.deepEqual(pki.issued, ['ca', 'serving', 'kubelet-client']);
   const { server, port } = await serve(pki);
   t.after(() => server.close());
 
@@ -106,6 +106,17 @@ test('files are reused while valid, and only what is unusable is issued again', 
   // A broken CA brings a new CA and a new serving certificate.
   writeFileSync(first.caCertFile, 'garbage');
   const replaced = ensurePki(dir);
-  assert.deepEqual(replaced.issued, ['ca', 'serving']);
+  assert.deepEqual(replaced.issued, ['ca', 'serving', 'kubelet-client']);
   assert.notEqual(readFileSync(replaced.caCertFile, 'utf8'), first.ca.certPem);
+});
+
+test('the kubelet client certificate names the API server in system:masters, for clientAuth, signed by the CA', (t) => {
+  const pki = ensurePki(join(tempDir(t), 'pki'));
+  const client = new X509Certificate(pki.kubeletClient.certPem);
+  const ca = new X509Certificate(pki.ca.certPem);
+  assert.ok(client.checkIssued(ca) && client.verify(ca.publicKey));
+  assert.deepEqual(client.keyUsage, ['1.3.6.1.5.5.7.3.2']);
+  assert.match(client.subject, /O=system:masters/);
+  assert.match(client.subject, /CN=kube-apiserver-kubelet-client/);
+  assert.equal(statSync(pki.kubeletClientKeyFile).mode & 0o777, 0o600);
 });
