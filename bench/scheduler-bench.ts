@@ -21,6 +21,7 @@ import { RestClient } from '../client/rest/rest-client.ts';
 import { startEtcd } from '../test/support/etcd.ts';
 import { startApiServerProcess } from './support/apiserver-process.ts';
 import { startPierProcess, type PierProcess } from './support/pier-process.ts';
+import { CpuSampler } from './support/process-cpu.ts';
 import { fmt, percentile, runConcurrent } from './support/stats.ts';
 
 type Pod = KubeObject & { spec: { nodeName?: string } };
@@ -57,6 +58,8 @@ interface Outcome {
   p50?: number;
   p99?: number;
   nodeSetupSeconds: number;
+  /** CPU seconds per process between the first and the last bind. */
+  cpu: Map<string, number>;
 }
 
 const print = (s: string) => process.stdout.write(`${s}\n`);
@@ -81,16 +84,34 @@ async function runScenario(nodes: number, mode: 'backlog' | 'streaming'): Promis
 
     // Bind times as a client sees them: the first event carrying spec.nodeName.
     const boundAt = new Map<string, number>();
+    let sampler: CpuSampler | undefined;
+    let cpuAtFirst: Map<string, number> | undefined;
+    let cpuAtLast: Map<string, number> | undefined;
     const pods = new SharedInformer<Pod>(client, { path: { group: '', version: 'v1', plural: 'pods' }, onError: () => undefined });
     const observe = (pod: Pod) => {
-      if (pod.spec.nodeName && !boundAt.has(pod.metadata.name!)) boundAt.set(pod.metadata.name!, performance.now());
+      if (pod.spec.nodeName && !boundAt.has(pod.metadata.name!)) {
+        boundAt.set(pod.metadata.name!, performance.now());
+        if (boundAt.size === 1) cpuAtFirst = sampler?.sample();
+        if (boundAt.size === podCount) cpuAtLast = sampler?.sample();
+      }
     };
     pods.addEventHandler({ onAdd: observe, onUpdate: (_o, p) => observe(p) });
     void pods.run(stop.signal);
     await pods.waitForCacheSync(stop.signal);
 
-    const startScheduler = async () =>
-      processes.push(await startPierProcess(['scheduler', '--kubeconfig', server.kubeconfigPath, '--leader-elect', 'false'], /scheduling against/));
+    const startScheduler = async () => {
+      const scheduler = await startPierProcess(['scheduler', '--kubeconfig', server.kubeconfigPath, '--leader-elect', 'false'], /scheduling against/);
+      processes.push(scheduler);
+      sampler = new CpuSampler(
+        new Map([
+          ['apiserver', server.pid],
+          ['etcd', etcd.pid],
+          ['scheduler', scheduler.pid],
+          ['simnodes', processes[0]!.pid],
+          ['bench client', process.pid],
+        ]),
+      );
+    };
     const createdAt: number[] = new Array(podCount);
     const createPods = () =>
       runConcurrent(podCount, createConcurrency, async (i) => {
@@ -113,7 +134,8 @@ async function runScenario(nodes: number, mode: 'backlog' | 'streaming'): Promis
     }
     const times = [...boundAt.values()].sort((a, b) => a - b);
     const span = (times[times.length - 1]! - times[0]!) / 1000;
-    const outcome: Outcome = { nodes, mode, podsPerSecond: (podCount - 1) / span, bindSpanSeconds: span, nodeSetupSeconds };
+    const cpu = cpuAtFirst && cpuAtLast ? CpuSampler.since(cpuAtFirst, cpuAtLast) : new Map<string, number>();
+    const outcome: Outcome = { nodes, mode, podsPerSecond: (podCount - 1) / span, bindSpanSeconds: span, nodeSetupSeconds, cpu };
     if (mode === 'streaming') {
       const latencies = Array.from({ length: podCount }, (_, i) => boundAt.get(`bench-${i}`)! - createdAt[i]!).sort((a, b) => a - b);
       outcome.p50 = percentile(latencies, 50);
@@ -143,6 +165,8 @@ async function main(): Promise<void> {
           ? `, creates ${fmt(o.createPerSecond!, 0)}/s, create→bind p50 ${fmt(o.p50!, 0)} ms p99 ${fmt(o.p99!, 0)} ms`
           : '';
       print(`  ${String(nodes).padStart(5)} nodes, ${mode.padEnd(9)}: ${fmt(o.podsPerSecond, 0)} pods/s (${podCount} binds in ${fmt(o.bindSpanSeconds)} s${extra}; nodes registered in ${fmt(o.nodeSetupSeconds)} s)`);
+      // Which process was busy while pods were bound (a process using ~1 s per s is saturated: each is single-threaded but etcd).
+      print(`        cpu s/s during the binds: ${[...o.cpu].map(([name, s]) => `${name} ${fmt(s / o.bindSpanSeconds, 2)}`).join(', ')}`);
     }
   }
   const big = outcomes.find((o) => o.nodes === 5000 && o.mode === 'backlog');

@@ -13,6 +13,7 @@ export interface TestEtcd {
   /** Client URL, e.g. `http://127.0.0.1:41234`. */
   endpoint: string;
   dataDir: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -152,7 +153,7 @@ async function startOnce(binary: string): Promise<TestEtcd> {
       await stop();
       throw new Error(`etcd exited during startup: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
     }
-    if (await healthy(endpoint)) return { endpoint, dataDir, stop };
+    if (await healthy(endpoint)) return { endpoint, dataDir, pid: child.pid!, stop };
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();
