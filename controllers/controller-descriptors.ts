@@ -5,9 +5,11 @@
  * context and the manager's options.
  */
 import type { Controller, ControllerContext } from './controller-context.ts';
+import { DaemonSetController } from './daemon/daemonset-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
 import { ReplicaSetController } from './replicaset/replicaset-controller.ts';
 import { GarbageCollector } from './garbagecollector/garbage-collector.ts';
+import { JobController } from './job/job-controller.ts';
 import { NamespaceController } from './namespace/namespace-controller.ts';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.ts';
 import { TaintEvictionController } from './nodelifecycle/taint-eviction-controller.ts';
@@ -34,6 +36,8 @@ function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?
 export const controllerDescriptors: readonly ControllerDescriptor[] = [
   { name: 'deployment', workers: 5, create: (ctx) => new DeploymentController(ctx) },
   { name: 'replicaset', workers: 5, create: (ctx) => new ReplicaSetController(ctx) },
+  { name: 'job', workers: 5, create: (ctx) => new JobController(ctx) },
+  { name: 'daemonset', workers: 2, create: (ctx) => new DaemonSetController(ctx) },
   { name: 'garbage-collector', workers: 20, create: (ctx) => new GarbageCollector(ctx) },
   { name: 'namespace', workers: 5, create: (ctx) => new NamespaceController(ctx) },
   {
