@@ -13,6 +13,8 @@ import { runControllerManager, type RunningControllerManager } from '../../contr
 import { runSimNodes, type RunningSimNodes } from '../../agent/simulated/simnodes.ts';
 import { runScheduler, type RunningScheduler } from '../../scheduler/main.ts';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.ts';
+import { RolloutWatcher } from '../controllers/support/rollout-invariants.ts';
+import { labelSelectorFromMetav1 } from '../../client/labels/selector.ts';
 
 const graceMs = 3000;
 const tolerationSeconds = 2;
@@ -115,6 +117,47 @@ describe('controllers, scheduler and simulated nodes together', () => {
   it('scales up and down through kubectl', async () => {
     assert.equal((await c.kubectl(['scale', 'deployment/web', '--replicas=10'])).code, 0);
     await availableReplicas(10);
+    assert.equal((await c.kubectl(['scale', 'deployment/web', '--replicas=4'])).code, 0);
+    await availableReplicas(4);
+  });
+
+  it('rolls out a new image within maxSurge and maxUnavailable at every step, rolls back, pauses and resumes', async () => {
+    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 2, maxUnavailable: 1 } };
+    assert.equal((await c.kubectl(['patch', 'deployment/web', '--type=merge', '-p', JSON.stringify({ spec: { replicas: 6, strategy } })])).code, 0);
+    await availableReplicas(6);
+    const watcher = new RolloutWatcher(client, 'default', labelSelectorFromMetav1({ matchLabels: { app: 'web' } }));
+    await watcher.start();
+    try {
+      assert.equal((await c.kubectl(['set', 'image', 'deployment/web', 'web=nginx:1.28'])).code, 0);
+      const status = await c.kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+      assert.equal(status.code, 0, status.stderr);
+      await availableReplicas(6);
+    } finally {
+      await watcher.stop();
+    }
+    assert.ok(watcher.samples.length > 10, `only ${watcher.samples.length} samples`);
+    const over = watcher.samples.filter((x) => x.total > 6 + 2);
+    const under = watcher.samples.filter((x) => x.available < 6 - 1);
+    assert.deepEqual(over.map((x) => x.cause), [], 'more than replicas + maxSurge pods');
+    assert.deepEqual(under.map((x) => x.cause), [], 'fewer than replicas - maxUnavailable available');
+    assert.ok(watcher.samples.some((x) => x.total > 6), 'the surge was never used');
+
+    const undo = await c.kubectl(['rollout', 'undo', 'deployment/web']);
+    assert.equal(undo.code, 0, undo.stderr);
+    assert.equal((await c.kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s'])).code, 0);
+    const images = async () => new Set((await client.list<any>({ group: '', version: 'v1', plural: 'pods', namespace: 'default' }, { labelSelector: 'app=web' })).items.filter((p: any) => !p.metadata.deletionTimestamp).map((p: any) => p.spec.containers[0].image));
+    await waitFor('pods back on nginx:1.27', async () => ((await images()).size === 1 && (await images()).has('nginx:1.27') ? true : undefined));
+    const history = await c.kubectl(['rollout', 'history', 'deployment/web']);
+    assert.match(history.stdout, /^2\s/m);
+    assert.match(history.stdout, /^3\s/m);
+
+    assert.equal((await c.kubectl(['rollout', 'pause', 'deployment/web'])).code, 0);
+    assert.equal((await c.kubectl(['set', 'image', 'deployment/web', 'web=nginx:1.29'])).code, 0);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual([...(await images())], ['nginx:1.27'], 'a paused deployment rolled out');
+    assert.equal((await c.kubectl(['rollout', 'resume', 'deployment/web'])).code, 0);
+    assert.equal((await c.kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s'])).code, 0);
+    await waitFor('pods on nginx:1.29', async () => ((await images()).size === 1 && (await images()).has('nginx:1.29') ? true : undefined));
     assert.equal((await c.kubectl(['scale', 'deployment/web', '--replicas=4'])).code, 0);
     await availableReplicas(4);
   });
