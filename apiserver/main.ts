@@ -11,6 +11,7 @@ import { ApiServerMetricsRegistry, etcdRequestType } from './metrics/metrics.ts'
 import { ensurePki } from './pki/pki-dir.ts';
 import { buildApiServer } from './server.ts';
 import { Etcd3Storage } from './storage/etcd3/store.ts';
+import { ServiceIPRange } from './registry/services/allocation/service-ip-range.ts';
 
 /** kube-apiserver's flags that pier supports, already parsed. */
 export interface ApiServerFlags {
@@ -31,6 +32,8 @@ export interface ApiServerFlags {
   extraSans?: string[];
   /** How long to keep retrying etcd before giving up; default 5 s. */
   etcdWaitSeconds?: number;
+  /** `--service-cluster-ip-range`: IPv4 CIDR for Service ClusterIPs; default 10.96.0.0/12. */
+  serviceClusterIpRange?: string;
 }
 
 /** A listening API server. */
@@ -95,6 +98,13 @@ function readServingFiles(certFile: string, keyFile: string): { cert: string; ke
 /** Starts the API server and returns once it listens. Errors are `ApiServerStartError`s with one-line messages. */
 export async function runApiServer(flags: ApiServerFlags): Promise<RunningApiServer> {
   if (flags.etcdServers.length === 0) throw new ApiServerStartError('no etcd servers given: pass --etcd-servers URL');
+  if (flags.serviceClusterIpRange !== undefined) {
+    try {
+      ServiceIPRange.parse(flags.serviceClusterIpRange);
+    } catch (err) {
+      throw new ApiServerStartError(`--service-cluster-ip-range: ${(err as Error).message}`);
+    }
+  }
   let tls: { cert: string; key: string };
   // Node agents are called with the API server's own client certificate, never the user's token.
   let kubeletClient: KubeletClientConfig | undefined;
@@ -126,7 +136,7 @@ export async function runApiServer(flags: ApiServerFlags): Promise<RunningApiSer
   const advertiseHost = loopback ? '127.0.0.1' : flags.bindAddress;
   let app: FastifyInstance;
   try {
-    app = await buildApiServer({ storage, authenticator, metrics, tls, advertiseAddress: `${advertiseHost}:${flags.port}`, ...(kubeletClient ? { kubeletClient } : {}) });
+    app = await buildApiServer({ storage, authenticator, metrics, tls, advertiseAddress: `${advertiseHost}:${flags.port}`, ...(kubeletClient ? { kubeletClient } : {}), ...(flags.serviceClusterIpRange ? { serviceClusterIpRange: flags.serviceClusterIpRange } : {}) });
     await app.listen({ port: flags.port, host: flags.bindAddress });
   } catch (err) {
     await storage.close();

@@ -15,4 +15,6 @@ export interface ApiServerOptions {
   advertiseAddress?: string;
   /** How pods/log, exec, attach and portforward reach node agents; see KubeletClientConfig. */
   kubeletClient?: KubeletClientConfig;
+  /** `--service-cluster-ip-range`: the IPv4 CIDR Service ClusterIPs come from; default 10.96.0.0/12. */
+  serviceClusterIpRange?: string;
 }

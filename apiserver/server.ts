@@ -27,6 +27,8 @@ import { GenericStore } from './registry/generic-store.ts';
 import { NamespaceLister } from './registry/namespace-lister.ts';
 import { resources } from './registry/resources.ts';
 import type { ResourceDefinition } from './registry/types.ts';
+import { ServiceAllocators } from './registry/services/allocation/service-allocators.ts';
+import { KubernetesServiceController } from './controlplane/kubernetes-service.ts';
 
 /** Request bodies above this get 413, as kube-apiserver's 3 MiB limit. */
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
@@ -74,8 +76,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
 
   const namespaces = new NamespaceLister(storage);
   const stores = new Map<string, GenericStore>();
+  const serviceAllocators = new ServiceAllocators(storage, options.serviceClusterIpRange ? { serviceClusterIpRange: options.serviceClusterIpRange } : {});
   for (const def of resources as readonly ResourceDefinition[]) {
-    stores.set(storeKey(def.group, def.version, def.plural), new GenericStore(def, storage, namespaces));
+    const hooks = def.group === '' && def.plural === 'services' ? serviceAllocators.hooks : {};
+    stores.set(storeKey(def.group, def.version, def.plural), new GenericStore(def, storage, namespaces, hooks));
   }
   const gvs = groupVersions([...(resources as readonly ResourceDefinition[]), ...reviewResources]);
   // OpenAPI describes the stored kinds only; reviews have no PATCH for kubectl to validate against.
@@ -240,6 +244,25 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/apis/*', handler: resourceRoute });
 
   await ensureSystemNamespaces(stores.get(storeKey('', 'v1', 'namespaces'))!);
+  const advertised = /^(.*):(\d+)$/.exec(serverAddress);
+  const kubernetesService = new KubernetesServiceController({
+    storage,
+    services: stores.get(storeKey('', 'v1', 'services'))!,
+    endpoints: stores.get(storeKey('', 'v1', 'endpoints'))!,
+    endpointSlices: stores.get(storeKey('discovery.k8s.io', 'v1', 'endpointslices'))!,
+    serviceIP: serviceAllocators.ipRange.firstIP(),
+    publicIP: advertised?.[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1',
+    port: Number(advertised?.[2] ?? 6443) || 6443,
+  });
+  await kubernetesService.ensureService();
+  app.addHook('onListen', async () => {
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : Number(advertised?.[2] ?? 6443);
+    await kubernetesService.start(port);
+  });
+  app.addHook('preClose', async () => {
+    await kubernetesService.stop();
+  });
   await namespaces.start();
   // Start every resource's watch cache now, while etcd history is short, rather than on its first list
   // (as kube-apiserver initialises its cachers at startup).

@@ -29,6 +29,7 @@ export const apiserverCommand: CommandSpec = {
     { name: 'tls-cert-file', value: 'FILE', help: 'serving certificate (PEM), instead of DIR/pki' },
     { name: 'tls-private-key-file', value: 'FILE', help: 'serving private key (PEM)' },
     { name: 'token-auth-file', value: 'FILE', help: 'static token file: token,user,uid,"group1,group2" lines' },
+    { name: 'service-cluster-ip-range', value: 'CIDR', help: 'IPv4 range Service ClusterIPs are allocated from', defaultText: '10.96.0.0/12' },
   ],
 };
 
@@ -52,6 +53,7 @@ export async function runApiServerCommand(argv: readonly string[]): Promise<void
   if ((certFile === undefined) !== (keyFile === undefined)) throw usageError(command, '--tls-cert-file and --tls-private-key-file go together');
   const layout = dataDirLayout(resolve(flags.string('data-dir') ?? defaultDataDir()));
   const explicitTokenFile = flags.string('token-auth-file');
+  const serviceClusterIpRange = flags.string('service-cluster-ip-range');
 
   const fail = (message: string) => new CliError(`${command}: ${message}`);
   let adminToken: string | undefined;
@@ -66,6 +68,7 @@ export async function runApiServerCommand(argv: readonly string[]): Promise<void
       port,
       bindAddress,
       tokenAuthFile: explicitTokenFile !== undefined ? resolve(explicitTokenFile) : layout.tokenAuthFile,
+      ...(serviceClusterIpRange !== undefined ? { serviceClusterIpRange } : {}),
       ...(certFile !== undefined && keyFile !== undefined
         ? { tlsCertFile: resolve(certFile), tlsPrivateKeyFile: resolve(keyFile) }
         : { pkiDir: layout.pkiDir, extraSans: [...localServingNames(), ...(bindAddress === '0.0.0.0' ? [] : [bindAddress])] }),

@@ -33,6 +33,7 @@ export const upCommand: CommandSpec = {
   flags: [
     { name: 'data-dir', value: 'DIR', help: 'where etcd data, PKI, tokens and the kubeconfig live', defaultText: '$XDG_DATA_HOME/pier or ~/.local/share/pier' },
     { name: 'port', value: 'PORT', help: 'API server port', defaultText: '6443' },
+    { name: 'service-cluster-ip-range', value: 'CIDR', help: 'IPv4 range Service ClusterIPs are allocated from', defaultText: '10.96.0.0/12' },
     ...controllerManagerCommand.flags.filter((f) => f.name === 'node-monitor-grace-period' || f.name === 'default-unreachable-toleration-seconds'),
   ],
 };
@@ -50,6 +51,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
   const layout = dataDirLayout(resolve(flags.string('data-dir') ?? defaultDataDir()));
   const port = flags.port('port', 6443);
   const controllerTiming = controllerTimingFlags(flags);
+  const serviceClusterIpRange = flags.string('service-cluster-ip-range');
 
   let etcdBinary: string;
   try {
@@ -88,6 +90,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
           tokenAuthFile: layout.tokenAuthFile,
           pkiDir: layout.pkiDir,
           extraSans: localServingNames(),
+          ...(serviceClusterIpRange !== undefined ? { serviceClusterIpRange } : {}),
         });
       },
       stop: async () => apiserver?.stop(),

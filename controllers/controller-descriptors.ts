@@ -7,10 +7,13 @@
 import type { Controller, ControllerContext } from './controller-context.ts';
 import { DaemonSetController } from './daemon/daemonset-controller.ts';
 import { DeploymentController } from './deployment/deployment-controller.ts';
+import { EndpointsController } from './endpoint/endpoints-controller.ts';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.ts';
 import { ReplicaSetController } from './replicaset/replicaset-controller.ts';
 import { GarbageCollector } from './garbagecollector/garbage-collector.ts';
 import { JobController } from './job/job-controller.ts';
 import { NamespaceController } from './namespace/namespace-controller.ts';
+import { NodeIpamController } from './nodeipam/node-ipam-controller.ts';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.ts';
 import { TaintEvictionController } from './nodelifecycle/taint-eviction-controller.ts';
 
@@ -38,6 +41,9 @@ export const controllerDescriptors: readonly ControllerDescriptor[] = [
   { name: 'replicaset', workers: 5, create: (ctx) => new ReplicaSetController(ctx) },
   { name: 'job', workers: 5, create: (ctx) => new JobController(ctx) },
   { name: 'daemonset', workers: 2, create: (ctx) => new DaemonSetController(ctx) },
+  { name: 'endpoint', workers: 5, create: (ctx) => new EndpointsController(ctx) },
+  { name: 'endpointslice', workers: 5, create: (ctx) => new EndpointSliceController(ctx) },
+  { name: 'node-ipam', workers: 1, create: (ctx) => new NodeIpamController(ctx) },
   { name: 'garbage-collector', workers: 20, create: (ctx) => new GarbageCollector(ctx) },
   { name: 'namespace', workers: 5, create: (ctx) => new NamespaceController(ctx) },
   {

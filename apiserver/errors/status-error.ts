@@ -91,6 +91,12 @@ const causeReason: Record<FieldError['type'], string> = {
   TypeInvalid: 'FieldValueTypeInvalid',
 };
 
+/** A value as ErrorBody prints it: `%q`/`%v` for scalars (JSON agrees), `%#v` for a []string. */
+function goValue(value: unknown): string {
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return `[]string{${value.map((v) => JSON.stringify(v)).join(', ')}}`;
+  return JSON.stringify(value);
+}
+
 /** Renders a field error's message the way apimachinery's field.Error.ErrorBody does. */
 export function fieldErrorBody(e: FieldError): string {
   switch (e.type) {
@@ -109,7 +115,7 @@ export function fieldErrorBody(e: FieldError): string {
     case 'TypeInvalid':
       return `Invalid value: ${JSON.stringify(e.value)}: ${e.detail ?? 'invalid type'}`;
     case 'Invalid': {
-      const v = e.value === undefined ? '' : `${JSON.stringify(e.value)}`;
+      const v = e.value === undefined ? '' : goValue(e.value);
       return `Invalid value: ${v}${e.detail ? `: ${e.detail}` : ''}`;
     }
   }

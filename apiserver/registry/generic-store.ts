@@ -64,6 +64,26 @@ export interface DeleteResult {
   deleted: boolean;
 }
 
+/** Called with the outcome of the write a Begin hook prepared: true = stored, false = failed (undo). */
+export type FinishFunc = (success: boolean) => Promise<void>;
+
+const finishNothing: FinishFunc = async () => undefined;
+
+/**
+ * Kind-specific work around the generic REST flow that needs cluster-wide
+ * state (as genericregistry.Store's BeginCreate/BeginUpdate/AfterDelete; the
+ * Service REST allocates ClusterIPs and NodePorts through them). Begin hooks
+ * run after the strategy's defaults and prepare step and before validation,
+ * may mutate the object, and return a FinishFunc that is always called.
+ */
+export interface StoreHooks {
+  beginCreate?(obj: KubeObject, opts: { dryRun: boolean }): Promise<FinishFunc>;
+  /** Main-resource updates only (not /status); may run more than once when the write races. */
+  beginUpdate?(obj: KubeObject, old: KubeObject, opts: { dryRun: boolean }): Promise<FinishFunc>;
+  /** After the object is gone from storage. */
+  afterDelete?(obj: KubeObject): Promise<void>;
+}
+
 const foregroundDeletionFinalizer = 'foregroundDeletion';
 const orphanFinalizer = 'orphan';
 
@@ -89,8 +109,10 @@ export class GenericStore {
   readonly #storage: Storage;
   readonly #namespaces: NamespaceLister;
   readonly #prefix: string;
+  readonly #hooks: StoreHooks;
 
-  constructor(def: ResourceDefinition, storage: Storage, namespaces: NamespaceLister) {
+  constructor(def: ResourceDefinition, storage: Storage, namespaces: NamespaceLister, hooks: StoreHooks = {}) {
+    this.#hooks = hooks;
     this.def = def;
     this.gr = { group: def.group, resource: def.plural };
     this.apiVersion = apiVersionOf(def);
@@ -229,6 +251,20 @@ export class GenericStore {
     if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
     this.def.strategy.defaults?.(obj);
     this.def.strategy.prepareForCreate?.(obj);
+    const finish = (await this.#hooks.beginCreate?.(obj, { dryRun: opts.dryRun === true })) ?? finishNothing;
+    let created: KubeObject;
+    try {
+      created = await this.#createValidated(namespace, obj, generated, opts);
+    } catch (err) {
+      await finish(false);
+      throw err;
+    }
+    await finish(true);
+    return created;
+  }
+
+  async #createValidated(namespace: string | undefined, obj: KubeObject, generated: boolean, opts: WriteOptions): Promise<KubeObject> {
+    const meta = obj.metadata;
     this.#validate(obj);
     if (this.def.namespaced && namespace !== undefined) await this.#namespaces.admitCreate(namespace);
     if (opts.dryRun) return obj;
@@ -242,6 +278,15 @@ export class GenericStore {
         }
         throw interpretStorageError(err, this.gr, meta.name!);
       }
+    }
+  }
+
+  /** Runs the AfterDelete hook; a failure there must not fail a delete that already happened. */
+  async #afterDelete(obj: KubeObject): Promise<void> {
+    try {
+      await this.#hooks.afterDelete?.(obj);
+    } catch {
+      // A leaked allocation is what kube's repair controllers exist for.
     }
   }
 
@@ -260,6 +305,8 @@ export class GenericStore {
     const key = this.key(namespace, name);
     let dryRunResult: KubeObject | undefined;
     let stored: KubeObject;
+    const beginUpdate = opts.subresource ? undefined : this.#hooks.beginUpdate?.bind(this.#hooks);
+    let finishUpdate: FinishFunc = finishNothing;
     try {
       stored = await this.#storage.guaranteedUpdate(key, async (current) => {
         const obj = this.#checkTypeMeta(compute(structuredClone(current)));
@@ -299,6 +346,13 @@ export class GenericStore {
         else delete meta.generation;
         strategy.defaults?.(obj);
         strategy.prepareForUpdate?.(obj, current);
+        if (beginUpdate) {
+          // A retried closure undoes the previous attempt's allocations first (as Store.Update).
+          const previous = finishUpdate;
+          finishUpdate = finishNothing;
+          await previous(false);
+          finishUpdate = await beginUpdate(obj, current, { dryRun: opts.dryRun === true });
+        }
         this.#validate(obj, opts.subresource === 'binding' || opts.subresource === 'finalize' ? undefined : current, strategy);
         if (opts.dryRun) {
           dryRunResult = obj;
@@ -308,8 +362,10 @@ export class GenericStore {
         return obj;
       });
     } catch (err) {
+      await finishUpdate(false);
       throw interpretStorageError(err, this.gr, name);
     }
+    await finishUpdate(true);
     if (dryRunResult) return dryRunResult;
     // Removing the last finalizer of an object being deleted completes the deletion.
     if (
@@ -319,7 +375,9 @@ export class GenericStore {
       !this.def.strategy.finalizationPending?.(stored)
     ) {
       try {
-        return await this.#storage.delete(key, { resourceVersion: stored.metadata.resourceVersion! });
+        const deleted = await this.#storage.delete(key, { resourceVersion: stored.metadata.resourceVersion! });
+        await this.#afterDelete(deleted);
+        return deleted;
       } catch (err) {
         if (err instanceof StorageError && (err.code === 'KeyNotFound' || err.code === 'ResourceVersionConflict')) return stored;
         throw interpretStorageError(err, this.gr, name);
@@ -409,6 +467,7 @@ export class GenericStore {
       if (options.dryRun) return { object: current, deleted: true };
       try {
         const deleted = await this.#storage.delete(key, preconditions, (latest) => this.#checkPreconditions(latest, name, preconditions));
+        await this.#afterDelete(deleted);
         return { object: deleted, deleted: true };
       } catch (err) {
         throw interpretStorageError(err, this.gr, name);
@@ -447,6 +506,7 @@ export class GenericStore {
       });
       if (outcome?.deleted) {
         const deleted = await this.#storage.delete(key, { resourceVersion: stored.metadata.resourceVersion! });
+        await this.#afterDelete(deleted);
         return { object: deleted, deleted: true };
       }
       return { object: stored, deleted: false };
