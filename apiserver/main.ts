@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { loadTokenFile } from './authn/token-file.ts';
 import { ApiServerMetricsRegistry, etcdRequestType } from './metrics/metrics.ts';
-import { ensurePki } from './pki/pki-dir.ts';
+import { ensurePki } from '../client/pki/pki-dir.ts';
 import { buildApiServer } from './server.ts';
 import { Etcd3Storage } from './storage/etcd3/store.ts';
 import { ServiceIPRange } from './registry/services/allocation/service-ip-range.ts';

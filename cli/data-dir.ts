@@ -19,5 +19,7 @@ export function dataDirLayout(dir: string) {
     kubeconfig: join(dir, 'kubeconfig'),
     etcdDataDir: join(dir, 'etcd'),
     etcdLog: join(dir, 'etcd.log'),
+    /** The node agent's root dir (containers, images, volumes, logs) when `pier up` runs one. */
+    agentRootDir: join(dir, 'agent'),
   };
 }

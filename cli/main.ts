@@ -3,6 +3,7 @@
  * command. Every failure ends as one line on stderr and a non-zero exit
  * code (2 for usage mistakes).
  */
+import { agentCommand, runAgentCommand } from './agent.ts';
 import { runApiServerCommand, apiserverCommand } from './apiserver.ts';
 import { CliError } from './cli-error.ts';
 import { controllerManagerCommand, runControllerManagerCommand } from './controller-manager.ts';
@@ -23,6 +24,7 @@ const commands: ReadonlyMap<string, Command> = new Map([
   ['apiserver', { spec: apiserverCommand, run: runApiServerCommand }],
   ['scheduler', { spec: schedulerCommand, run: runSchedulerCommand }],
   ['controller-manager', { spec: controllerManagerCommand, run: runControllerManagerCommand }],
+  ['agent', { spec: agentCommand, run: runAgentCommand }],
   ['simnodes', { spec: simnodesCommand, run: runSimNodesCommand }],
   ['image', { spec: imageCommand, run: runImageCommand }],
 ]);

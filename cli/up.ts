@@ -8,11 +8,12 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureAdminTokenFile } from '../apiserver/authn/token-file.ts';
 import type { RunningApiServer } from '../apiserver/main.ts';
+import type { RunningAgent } from '../agent/main.ts';
 import type { RunningControllerManager } from '../controllers/main.ts';
 import type { RunningScheduler } from '../scheduler/main.ts';
-import { ensurePki } from '../apiserver/pki/pki-dir.ts';
+import { ensurePki } from '../client/pki/pki-dir.ts';
 import { writeKubeconfig } from '../client/kubeconfig.ts';
-import { CliError } from './cli-error.ts';
+import { CliError, usageError } from './cli-error.ts';
 import { ComponentGroup, type Component } from './component.ts';
 import { dataDirLayout, defaultDataDir } from './data-dir.ts';
 import { EtcdProcess, findEtcdBinary } from './etcd-process.ts';
@@ -25,15 +26,17 @@ import { waitReady } from './wait-ready.ts';
 
 export const upCommand: CommandSpec = {
   command: 'pier up',
-  summary: 'run a single-node cluster (etcd, API server, scheduler, controllers) and write a kubeconfig',
+  summary: 'run a single-node cluster (etcd, API server, scheduler, controllers, node agent)',
   description:
-    'Starts etcd, the API server, the scheduler and the controller manager, creating the CA, serving\n' +
-    'certificate and admin token on first use, and writes DIR/kubeconfig. Runs until interrupted\n' +
-    '(Ctrl-C or SIGTERM), then stops them all.',
+    'Starts etcd, the API server, the scheduler, the controller manager and a node agent for this host,\n' +
+    'creating the CA, serving certificate and admin token on first use, and writes DIR/kubeconfig.\n' +
+    'Runs until interrupted (Ctrl-C or SIGTERM), then stops them all; containers keep running, as\n' +
+    'they do when a kubelet stops, and are reconciled when pier up starts again.',
   flags: [
     { name: 'data-dir', value: 'DIR', help: 'where etcd data, PKI, tokens and the kubeconfig live', defaultText: '$XDG_DATA_HOME/pier or ~/.local/share/pier' },
     { name: 'port', value: 'PORT', help: 'API server port', defaultText: '6443' },
     { name: 'service-cluster-ip-range', value: 'CIDR', help: 'IPv4 range Service ClusterIPs are allocated from', defaultText: '10.96.0.0/12' },
+    { name: 'agent', value: 'true|false', help: 'run a node agent on this host (needs root, runc and the CNI plugins)', defaultText: 'true' },
     ...controllerManagerCommand.flags.filter((f) => f.name === 'node-monitor-grace-period' || f.name === 'default-unreachable-toleration-seconds'),
   ],
 };
@@ -52,6 +55,9 @@ export async function runUp(argv: readonly string[]): Promise<void> {
   const port = flags.port('port', 6443);
   const controllerTiming = controllerTimingFlags(flags);
   const serviceClusterIpRange = flags.string('service-cluster-ip-range');
+  const withAgent = flags.string('agent') ?? 'true';
+  if (withAgent !== 'true' && withAgent !== 'false') throw usageError(upCommand.command, `--agent must be true or false, got "${withAgent}"`);
+  if (withAgent === 'true' && process.getuid?.() !== 0) throw fail('the node agent needs root to run containers: run as root, or pass --agent false for a control plane only');
 
   let etcdBinary: string;
   try {
@@ -76,6 +82,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
   let apiserver: RunningApiServer | undefined;
   let scheduler: RunningScheduler | undefined;
   let controllerManager: RunningControllerManager | undefined;
+  let agent: RunningAgent | undefined;
   const components: Component[] = [
     { name: 'etcd', start: (onCrash) => etcd.start(onCrash), stop: () => etcd.stop() },
     {
@@ -115,6 +122,19 @@ export async function runUp(argv: readonly string[]): Promise<void> {
       stop: async () => controllerManager?.stop(),
     },
   ];
+  if (withAgent === 'true') {
+    components.push({
+      name: 'agent',
+      start: async () => {
+        const server = `https://127.0.0.1:${apiserver!.port}`;
+        const { runAgent } = await import('../agent/main.ts');
+        // Any free port for logs/exec/port-forward: the Node reports it, and the API server reads it from there.
+        agent = await runAgent({ server, caPem, token: adminToken }, { rootDir: layout.agentRootDir, port: 0 });
+      },
+      // Stopping the agent leaves containers running, as stopping a kubelet does.
+      stop: async () => agent?.stop(),
+    });
+  }
   const group = new ComponentGroup(components);
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -136,6 +156,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
     await waitReady(`${server}/readyz`, caPem);
     writeKubeconfig(layout.kubeconfig, { server, caPem, token: adminToken });
     say(`pier up: API server serving on ${server}`);
+    if (agent) say(`pier up: node ${agent.nodeName} (pods ${agent.podCidr}) runs containers, root dir ${layout.agentRootDir}`);
     say(`pier up: kubeconfig written to ${layout.kubeconfig}`);
     say('');
     say(`  export KUBECONFIG=${layout.kubeconfig}`);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiServerAuthenticator } from '../../agent/server/agent-authenticator.ts';
 import { AgentServer } from '../../agent/server/agent-server.ts';
-import { newServingCertificate } from '../../apiserver/pki/certificate.ts';
+import { newServingCertificate } from '../../client/pki/certificate.ts';
 import { startTestCluster, kubectlBin, type TestCluster } from '../support/test-cluster.ts';
 import { HostStreamingRuntime, type HostContainer } from '../agent/server/host-streaming-runtime.ts';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePki } from '../../apiserver/pki/pki-dir.ts';
+import { ensurePki } from '../../client/pki/pki-dir.ts';
 import { EtcdProcess } from '../../cli/etcd-process.ts';
 import { freePort } from '../../cli/ports.ts';
 import { etcdBinary, kubectl, requireBinary, runKubectl, runPier, startPier, tempDir } from './run-pier.ts';

@@ -18,5 +18,6 @@ test('the data dir layout', () => {
     kubeconfig: '/d/kubeconfig',
     etcdDataDir: '/d/etcd',
     etcdLog: '/d/etcd.log',
+    agentRootDir: '/d/agent',
   });
 });

@@ -10,7 +10,7 @@ import { etcdBinary, etcdPidsFor, kubectl, requireBinary, runKubectl, runPier, s
 
 /** Starts `pier up`, waits for the kubeconfig line, and returns the process. */
 async function up(home: string, dataDir: string, port: number) {
-  const pier = startPier(['up', '--data-dir', dataDir, '--port', String(port)], home);
+  const pier = startPier(['up', '--data-dir', dataDir, '--port', String(port), '--agent', 'false'], home);
   await pier.waitForOutput(/Press Ctrl-C to stop\.\n/, 90_000);
   return pier;
 }

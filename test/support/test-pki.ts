@@ -1,5 +1,5 @@
 /** Certificates for test API servers, issued by the same code `pier up` uses. */
-import { ensurePki } from '../../apiserver/pki/pki-dir.ts';
+import { ensurePki } from '../../client/pki/pki-dir.ts';
 
 export interface TestTls {
   key: string;

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { ApiServerAuthenticator, bearerToken, type AgentAuthenticator, type AgentUser } from '../../../agent/server/agent-authenticator.ts';
 import { AgentServer } from '../../../agent/server/agent-server.ts';
-import { ensurePki } from '../../../apiserver/pki/pki-dir.ts';
+import { ensurePki } from '../../../client/pki/pki-dir.ts';
 import { HostStreamingRuntime } from './host-streaming-runtime.ts';
 import { SpdyTestClient } from './spdy-test-client.ts';
 

@@ -7,7 +7,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePki, type PkiFiles } from '../../../apiserver/pki/pki-dir.ts';
+import { ensurePki, type PkiFiles } from '../../../client/pki/pki-dir.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'pier-pki-'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bitString, integer, objectIdentifier, time, tlv } from '../../../apiserver/pki/der.ts';
+import { bitString, integer, objectIdentifier, time, tlv } from '../../../client/pki/der.ts';
 
 const hex = (b: Buffer) => b.toString('hex');
 

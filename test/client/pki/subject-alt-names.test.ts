@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ipAddressBytes, servingNames } from '../../../apiserver/pki/subject-alt-names.ts';
+import { ipAddressBytes, servingNames } from '../../../client/pki/subject-alt-names.ts';
 
 test('ipAddressBytes parses IPv4, IPv6 and leaves DNS names alone', () => {
   const cases: [string, string | undefined][] = [
