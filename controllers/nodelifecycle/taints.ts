@@ -1,49 +1,24 @@
 /**
- * Node taints and pod tolerations as the node lifecycle and taint eviction
- * controllers use them: the well-known taint keys the node controller owns,
- * and core/v1's Toleration.ToleratesTaint.
+ * What the node lifecycle and taint eviction controllers add to the shared
+ * taint helpers (client/api/taints.ts): which tolerations cover a node's
+ * taints and for how long.
  */
 
-export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+import { toleratesTaint, type Taint, type Toleration } from '../../client/api/taints.ts';
 
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: TaintEffect;
-  /** Set on NoExecute taints: when the taint was added (RFC 3339). */
-  timeAdded?: string;
-}
-
-export interface Toleration {
-  key?: string;
-  operator?: 'Exists' | 'Equal';
-  value?: string;
-  effect?: TaintEffect | '';
-  /** NoExecute only: how long the pod stays after the taint appears; absent means forever. */
-  tolerationSeconds?: number | null;
-}
-
-export const taintNodeNotReady = 'node.kubernetes.io/not-ready';
-export const taintNodeUnreachable = 'node.kubernetes.io/unreachable';
-export const taintNodeUnschedulable = 'node.kubernetes.io/unschedulable';
-export const taintNodeMemoryPressure = 'node.kubernetes.io/memory-pressure';
-export const taintNodeDiskPressure = 'node.kubernetes.io/disk-pressure';
-export const taintNodePIDPressure = 'node.kubernetes.io/pid-pressure';
-export const taintNodeNetworkUnavailable = 'node.kubernetes.io/network-unavailable';
-
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  // An empty key with Exists tolerates every taint.
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? 'Equal') {
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
+export {
+  taintNodeDiskPressure,
+  taintNodeMemoryPressure,
+  taintNodeNetworkUnavailable,
+  taintNodeNotReady,
+  taintNodePIDPressure,
+  taintNodeUnreachable,
+  taintNodeUnschedulable,
+  toleratesTaint,
+  type Taint,
+  type TaintEffect,
+  type Toleration,
+} from '../../client/api/taints.ts';
 
 /**
  * Whether every taint is tolerated, and which toleration covers each

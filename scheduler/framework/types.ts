@@ -2,6 +2,7 @@
  * The slice of core/v1 Pod and Node the scheduler reads. Field names are the
  * Kubernetes API's own; everything is optional as it is on the wire.
  */
+import type { Taint, Toleration } from '../../client/api/taints.ts';
 import type { KubeObject } from '../../client/api/meta.ts';
 
 export type ResourceList = Record<string, string | number>;
@@ -28,22 +29,7 @@ export interface Container {
   restartPolicy?: string;
 }
 
-export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
-
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: TaintEffect;
-  timeAdded?: string;
-}
-
-export interface Toleration {
-  key?: string;
-  operator?: 'Exists' | 'Equal';
-  value?: string;
-  effect?: TaintEffect | '';
-  tolerationSeconds?: number;
-}
+export type { Taint, TaintEffect, Toleration } from '../../client/api/taints.ts';
 
 export type NodeSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
 

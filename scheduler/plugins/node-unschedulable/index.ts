@@ -3,7 +3,7 @@ import type { CycleState } from '../../framework/cycle-state.ts';
 import type { ClusterEvent, EnqueueExtensions, FilterPlugin } from '../../framework/interface.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
 import { unschedulableAndUnresolvable, type Status } from '../../framework/status.ts';
-import { tolerationsTolerateTaint } from '../../framework/tolerations.ts';
+import { tolerationsTolerateTaint } from '../../../client/api/taints.ts';
 import type { Pod, Taint } from '../../framework/types.ts';
 
 export const name = 'NodeUnschedulable';

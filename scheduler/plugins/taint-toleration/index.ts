@@ -15,7 +15,7 @@ import {
 } from '../../framework/interface.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
 import { unschedulableAndUnresolvable, type Status } from '../../framework/status.ts';
-import { findMatchingUntoleratedTaint, tolerationsTolerateTaint } from '../../framework/tolerations.ts';
+import { findMatchingUntoleratedTaint, tolerationsTolerateTaint } from '../../../client/api/taints.ts';
 import type { Pod, Toleration } from '../../framework/types.ts';
 
 export const name = 'TaintToleration';
