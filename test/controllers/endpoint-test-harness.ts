@@ -110,22 +110,9 @@ export async function setPodStatus(client: RestClient, namespace: string, name: 
   });
 }
 
-/** Polls `probe` until it returns something other than undefined. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export function errorText(errors: unknown[]): string {
   return errors.map((e) => (e instanceof Error ? e.message : String(e))).join('\n');
 }
+
+export { waitFor } from '../support/wait-for.ts';

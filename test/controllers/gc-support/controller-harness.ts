@@ -51,27 +51,4 @@ export async function startControllerHarness(): Promise<ControllerHarness> {
   };
 }
 
-/** Polls `probe` until it answers something other than undefined. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Asserts `probe` keeps answering true for `ms`. */
-export async function holdsFor(what: string, probe: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (!(await probe())) throw new Error(`expected ${what} to hold for ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { waitFor, holdsFor } from '../../support/wait-for.ts';
