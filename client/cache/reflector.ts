@@ -13,6 +13,8 @@
  * - A watch that ends cleanly, or fails at the connection, is reopened from the
  *   last RV seen: the server most likely came back and can resume there.
  * - A 410 answer or an ERROR event ends the watch and triggers a relist.
+ * - A connection failure, 503 (a server shutting down) or 429 on a watch
+ *   backs off and resumes the watch from the last RV seen.
  */
 import type { KubeObject, Status } from '../api/meta.ts';
 import { ApiError, isExpired, isStatus } from '../rest/api-error.ts';
@@ -97,7 +99,9 @@ export class Reflector<T extends KubeObject = KubeObject> {
             this.#lastSyncResourceVersionUnavailable = true;
             return;
           }
-          throw err;
+          // A server shutting down (503) or shedding load (429) will take the watch back shortly: as client-go's
+          // rest client retries these, resume where the watch ended instead of relisting.
+          if (err.code !== 503 && err.code !== 429) throw err;
         }
         // Connection-level failure: the server is probably restarting. Resume the watch where it ended.
         this.#report(err);

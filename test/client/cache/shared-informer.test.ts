@@ -62,7 +62,7 @@ before(async () => {
     minWatchTimeoutSeconds: 1,
     initialBackoffMs: 50,
     maxBackoffMs: 500,
-    onError: () => undefined,
+    onError: (e) => process.env.DEBUG_INFORMER && console.log('INFORMER ERR', String(e)),
   });
   informer.addEventHandler({
     onAdd: (o, initial) => events.push(`add ${o.metadata.name}${initial ? ' (initial)' : ''}`),
