@@ -63,6 +63,8 @@ export async function createWithConmon(o: ConmonOptions): Promise<number> {
   const log = await open(o.conmonLogFile, 'a');
   try {
     const child = spawn(o.conmonBinary, conmonArgs(o), {
+      // conmon drops an `oom` marker in its working directory as well as the persist dir: keep it out of the caller's.
+      cwd: o.persistDir,
       stdio: ['ignore', log.fd, log.fd, 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       detached: true,

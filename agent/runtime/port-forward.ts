@@ -30,7 +30,27 @@ export async function openPortForward(netnsPath: string | undefined, port: numbe
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  // Not Duplex.from: it fails the whole stream with "Premature close" when the
+  // relay exits (the pod closed the connection) before our side ended writing,
+  // which is how every HTTP/1.0-style exchange ends, and drops unread output.
+  const duplex = new Duplex({
+    read() {
+      child.stdout.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      // After the relay exits, writes have nowhere to go: the pod closed its side.
+      if (!child.stdin.writable) return callback();
+      child.stdin.write(chunk, () => callback());
+    },
+    final(callback) {
+      child.stdin.end();
+      callback();
+    },
+  });
+  child.stdout.on('data', (d: Buffer) => {
+    if (!duplex.push(d)) child.stdout.pause();
+  });
+  child.stdout.once('end', () => duplex.push(null));
   child.stdin.on('error', () => {});
   child.once('error', (err) => duplex.destroy(err));
   child.once('close', (code) => {
