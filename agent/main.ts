@@ -12,13 +12,20 @@
  *
  * Stopping the agent leaves the pods' containers running; a new agent over
  * the same root directory adopts them.
+ *
+ * With `clusterNetworking` (issue 6) the agent also makes this node part of a
+ * multi-node cluster: host-gateway routes to the other nodes' pod CIDRs
+ * (NodeRoutes), the service proxy, and cluster DNS on the pod bridge's
+ * gateway address, which the kubelet writes into the pods' resolv.conf.
  */
 import { mkdir } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ensurePki } from '../client/pki/pki-dir.ts';
 import type { ClusterAccess } from '../client/kubeconfig.ts';
-import { isNotFound } from '../client/rest/api-error.ts';
+import { SharedInformerFactory } from '../client/cache/informer-factory.ts';
+import { isAlreadyExists, isNotFound } from '../client/rest/api-error.ts';
 import { RestClient } from '../client/rest/rest-client.ts';
 import { ImageStore } from './images/image-store.ts';
 import { CriStreamingRuntime } from './kubelet/cri-streaming-runtime.ts';
@@ -27,10 +34,15 @@ import { primaryIPv4, type Node } from './kubelet/node-status.ts';
 import { nodesPath } from './kubelet/pod-types.ts';
 import { CniPodNetwork, type CniPodNetworkOptions } from './network/cni-pod-network.ts';
 import { RuncRuntimeService } from './runtime/runc-runtime-service.ts';
+import { ClusterDns } from './dns/cluster-dns.ts';
+import { NodeRoutes } from './node-routes.ts';
+import { ensurePodBridge } from './pod-bridge.ts';
+import { preloadImages } from './preload-images.ts';
+import { ServiceProxy } from './proxy/service-proxy.ts';
 import { ApiServerAuthenticator } from './server/agent-authenticator.ts';
 import { AgentServer, defaultAgentPort } from './server/agent-server.ts';
 
-/** The pod CIDR when neither the flag nor the Node gives one (containerd's default bridge range). */
+/** The pod CIDR when neither the flag nor the control plane gives one in time (containerd's default bridge range). */
 export const defaultPodCidr = '10.88.0.0/24';
 export const defaultAgentRootDir = '/var/lib/pier/agent';
 
@@ -51,7 +63,27 @@ export interface AgentFlags {
   insecureRegistries?: string[];
   /** Anything else of the kubelet (intervals, back-offs, cluster DNS). */
   kubelet?: Partial<Omit<KubeletOptions, 'client' | 'nodeName' | 'runtime' | 'images' | 'network' | 'rootDir'>>;
+  /**
+   * Without `podCidr`, how long to wait for the control plane (node-ipam) to
+   * give the Node a spec.podCIDR before falling back to defaultPodCidr.
+   * Default 60 s.
+   */
+  podCidrWaitMs?: number;
+  /** Image archives (OCI layout or docker save tarballs) imported at start, as k3s's agent/images. */
+  imagesDir?: string;
+  /** Multi-node networking: routes to other nodes' pods, the service proxy, cluster DNS. */
+  clusterNetworking?: ClusterNetworkingFlags;
   onError?: (err: unknown) => void;
+}
+
+/** What a node of a multi-node cluster runs besides the kubelet (issue 6). */
+export interface ClusterNetworkingFlags {
+  /** kube-proxy's --cluster-cidr: ClusterIP traffic from outside it is masqueraded. Default: this node's pod CIDR. */
+  clusterCidr?: string;
+  proxyBackend?: 'nftables' | 'iptables';
+  /** Cluster DNS port on the bridge gateway address; default 53 (pods' resolv.conf cannot name a port). */
+  dnsPort?: number;
+  clusterDomain?: string;
 }
 
 export interface RunningAgent {
@@ -63,6 +95,10 @@ export interface RunningAgent {
   runtime: RuncRuntimeService;
   images: ImageStore;
   network: CniPodNetwork;
+  /** With clusterNetworking. */
+  proxy?: ServiceProxy;
+  dns?: ClusterDns;
+  routes?: NodeRoutes;
   /** Stops the agent; the pods' containers keep running. */
   stop(): Promise<void>;
 }
@@ -87,8 +123,9 @@ export async function runAgent(access: ClusterAccess, flags: AgentFlags = {}): P
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
-    const podCidr = flags.podCidr ?? (await registeredPodCidr(client, nodeName)) ?? defaultPodCidr;
+    const podCidr = flags.podCidr ?? (await registeredPodCidr(client, nodeName)) ?? (await assignedPodCidr(client, nodeName, flags));
     const images = new ImageStore({ rootDir, ...(flags.insecureRegistries ? { insecureRegistries: flags.insecureRegistries } : {}) });
+    if (flags.imagesDir) await preloadImages(images, flags.imagesDir, (err) => reportError(flags, err));
     const network = new CniPodNetwork({ podCidr, dataDir: join(rootDir, 'network'), ...(flags.network ?? {}) });
     const runtimeBinary = flags.runtime === 'crun' ? '/usr/bin/crun' : '/usr/bin/runc';
     const runtime = new RuncRuntimeService({
@@ -117,7 +154,11 @@ export async function runAgent(access: ClusterAccess, flags: AgentFlags = {}): P
     const port = await server.listen(flags.port ?? defaultAgentPort);
     cleanups.push(() => server.close());
 
+    const cluster = flags.clusterNetworking ? await startClusterNetworking(client, nodeName, nodeIP, network, flags.clusterNetworking, flags) : undefined;
+    if (cluster) cleanups.push(cluster.stop);
+
     kubelet = new Kubelet({
+      ...(cluster ? { clusterDns: [network.gateway], ...(flags.clusterNetworking?.clusterDomain ? { clusterDomain: flags.clusterNetworking.clusterDomain } : {}) } : {}),
       ...(flags.kubelet ?? {}),
       client,
       nodeName,
@@ -136,9 +177,102 @@ export async function runAgent(access: ClusterAccess, flags: AgentFlags = {}): P
     const k = kubelet;
     cleanups.push(() => k.stop());
     await kubelet.start();
-    return { nodeName, podCidr, port, kubelet, runtime, images, network, stop: stopAll };
+    return { nodeName, podCidr, port, kubelet, runtime, images, network, ...(cluster?.parts ?? {}), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+function reportError(flags: AgentFlags, err: unknown): void {
+  if (flags.onError) flags.onError(err);
+  else process.stderr.write(`pier agent: ${err instanceof Error ? err.message : String(err)}\n`);
+}
+
+/**
+ * spec.podCIDR as the control plane's node-ipam controller assigns it: the
+ * Node is created bare first (the kubelet adopts it when it registers), as
+ * the allocator only serves Nodes that exist. Falls back to defaultPodCidr
+ * when nothing arrives in time (a control plane without node-ipam).
+ */
+async function assignedPodCidr(client: RestClient, nodeName: string, flags: AgentFlags): Promise<string> {
+  try {
+    await client.create<Node>(nodesPath, { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName } });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  const deadline = Date.now() + (flags.podCidrWaitMs ?? 60_000);
+  while (Date.now() < deadline) {
+    const cidr = await registeredPodCidr(client, nodeName);
+    if (cidr) return cidr;
+    await delay(250);
+  }
+  reportError(flags, new Error(`node ${nodeName}: no spec.podCIDR assigned by the control plane (is the node-ipam controller running?); using ${defaultPodCidr}`));
+  return defaultPodCidr;
+}
+
+interface ClusterNetworking {
+  parts: { proxy: ServiceProxy; dns: ClusterDns; routes: NodeRoutes };
+  stop(): Promise<void>;
+}
+
+/**
+ * Routes, service proxy and cluster DNS over one informer factory. DNS binds
+ * the pod bridge's gateway, so the bridge is brought up first; the call
+ * returns once DNS answers, before the kubelet starts any pod.
+ */
+async function startClusterNetworking(
+  client: RestClient,
+  nodeName: string,
+  nodeIP: string | undefined,
+  network: CniPodNetwork,
+  options: ClusterNetworkingFlags,
+  flags: AgentFlags,
+): Promise<ClusterNetworking> {
+  const onError = (err: unknown) => reportError(flags, err);
+  const factory = new SharedInformerFactory(client, { onError });
+  const abort = new AbortController();
+  const nodes = factory.informerFor<Node>(nodesPath);
+  const routes = new NodeRoutes({ nodeName, nodes, network, onError });
+  // Its own informers: the proxy and DNS both register an index named "service" on EndpointSlices, which one shared cache refuses.
+  const proxy = new ServiceProxy({
+    client,
+    nodeName,
+    nodeIps: nodeIP ? [nodeIP] : [],
+    podCidr: network.podCidr,
+    ...(options.clusterCidr ? { clusterCidr: options.clusterCidr } : {}),
+    ...(options.proxyBackend ? { backend: options.proxyBackend } : {}),
+    onError,
+  });
+  await ensurePodBridge(network.bridgeName, network.gateway, network.podCidr);
+  const dns = new ClusterDns({
+    client,
+    listen: { address: network.gateway, port: options.dnsPort ?? 53 },
+    informerFactory: factory,
+    ...(options.clusterDomain ? { clusterDomain: options.clusterDomain } : {}),
+    onError,
+  });
+  const dnsRun = dns.run(abort.signal);
+  const loops = [routes.run(abort.signal), proxy.run(abort.signal), dnsRun].map((p) => p.catch(onError));
+  factory.start(abort.signal);
+  const stop = async () => {
+    abort.abort();
+    await Promise.all(loops);
+    await factory.shutdown();
+  };
+  try {
+    await Promise.race([
+      dns.whenListening(),
+      dnsRun.then(() => {
+        throw new Error('cluster DNS stopped before it listened');
+      }),
+      delay(60_000, undefined, { ref: false }).then(() => {
+        throw new Error('cluster DNS did not start within 60 s (API server unreachable?)');
+      }),
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { parts: { proxy, dns, routes }, stop };
 }

@@ -8,9 +8,11 @@ import { runApiServerCommand, apiserverCommand } from './apiserver.ts';
 import { CliError } from './cli-error.ts';
 import { controllerManagerCommand, runControllerManagerCommand } from './controller-manager.ts';
 import { imageCommand, runImageCommand } from './image.ts';
+import { joinCommand, runJoinCommand } from './join.ts';
 import type { CommandSpec } from './flags.ts';
 import { runSchedulerCommand, schedulerCommand } from './scheduler.ts';
 import { runSimNodesCommand, simnodesCommand } from './simnodes.ts';
+import { runTokenCommand, tokenCommand } from './token.ts';
 import { runUp, upCommand } from './up.ts';
 
 interface Command {
@@ -25,6 +27,8 @@ const commands: ReadonlyMap<string, Command> = new Map([
   ['scheduler', { spec: schedulerCommand, run: runSchedulerCommand }],
   ['controller-manager', { spec: controllerManagerCommand, run: runControllerManagerCommand }],
   ['agent', { spec: agentCommand, run: runAgentCommand }],
+  ['join', { spec: joinCommand, run: runJoinCommand }],
+  ['token', { spec: tokenCommand, run: runTokenCommand }],
   ['simnodes', { spec: simnodesCommand, run: runSimNodesCommand }],
   ['image', { spec: imageCommand, run: runImageCommand }],
 ]);

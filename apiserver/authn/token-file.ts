@@ -5,7 +5,7 @@
  * skipped; a line with fewer than three columns makes the file invalid.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import type { TokenAuthenticator, UserInfo } from './token-authenticator.ts';
 
 /** One line of a token file. */
@@ -114,9 +114,98 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-/** Loads a static token file (kube-apiserver `--token-auth-file`); throws one line on a malformed file. */
+/**
+ * A token file authenticator that picks up changes to the file without a
+ * restart, so `pier token create` and the node credentials `pier up` and
+ * `pier join` add work at once (kube-apiserver reads its token file only at
+ * start). The file's mtime, size and inode are checked at most once per
+ * `recheckMs`; an edit that leaves the file malformed keeps the last good
+ * tokens and reports the error, so a half-typed line never locks everyone out.
+ */
+export class ReloadingTokenFileAuthenticator implements TokenAuthenticator {
+  readonly path: string;
+  readonly #recheckMs: number;
+  readonly #onError: (err: Error) => void;
+  #current: StaticTokenAuthenticator;
+  #stamp: string;
+  #checkedAt = 0;
+
+  constructor(path: string, options: { recheckMs?: number; onError?: (err: Error) => void } = {}) {
+    this.path = path;
+    this.#recheckMs = options.recheckMs ?? 1000;
+    this.#onError = options.onError ?? ((err) => process.stderr.write(`token file: ${err.message}\n`));
+    this.#stamp = fileStamp(path);
+    this.#current = new StaticTokenAuthenticator(readTokenFile(path));
+    this.#checkedAt = Date.now();
+  }
+
+  authenticate(token: string): UserInfo | undefined {
+    this.#maybeReload();
+    return this.#current.authenticate(token);
+  }
+
+  /** Re-reads the file now if it changed; returns whether new tokens were loaded. */
+  reload(): boolean {
+    this.#checkedAt = Date.now();
+    const stamp = fileStamp(this.path);
+    if (stamp === this.#stamp) return false;
+    try {
+      this.#current = new StaticTokenAuthenticator(readTokenFile(this.path));
+      this.#stamp = stamp;
+      return true;
+    } catch (err) {
+      // Remember the stamp anyway, so a broken file is reported once, not per request.
+      this.#stamp = stamp;
+      this.#onError(err as Error);
+      return false;
+    }
+  }
+
+  #maybeReload(): void {
+    if (Date.now() - this.#checkedAt < this.#recheckMs) return;
+    this.reload();
+  }
+}
+
+function fileStamp(path: string): string {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * Loads a token file (kube-apiserver `--token-auth-file`); throws one line on
+ * a malformed file. Later changes to the file are picked up within a second.
+ */
 export function loadTokenFile(path: string): TokenAuthenticator {
-  return new StaticTokenAuthenticator(readTokenFile(path));
+  return new ReloadingTokenFileAuthenticator(path);
+}
+
+/**
+ * Adds lines to a token file atomically (write a copy, rename over), mode
+ * 0600. A line whose token is already present is replaced, so re-adding a
+ * credential never leaves two users behind one token.
+ */
+export function addTokenFileEntries(path: string, entries: readonly TokenFileEntry[]): void {
+  const existing = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const replaced = new Set(entries.map((e) => e.token));
+  const kept = existing
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .filter((line) => {
+      const fields = parseCsvLine(line);
+      return typeof fields === 'string' || !replaced.has(fields[0] ?? '');
+    });
+  const text = [...kept, ...entries.map(formatTokenFileLine)].join('\n') + '\n';
+  // Parse before writing: never leave the API server a file it would reject.
+  parseTokenFile(text, path);
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
 }
 
 /** A fresh bearer token: 32 random bytes, base64url (no characters CSV or HTTP headers care about). */

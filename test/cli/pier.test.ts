@@ -9,7 +9,7 @@ test('pier help lists exactly the commands that exist', async (t) => {
   const res = await runPier(['help'], tempDir(t));
   assert.equal(res.code, 0);
   const commands = [...res.stdout.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1]);
-  assert.deepEqual(commands, ['up', 'apiserver', 'scheduler', 'controller-manager', 'agent', 'simnodes', 'image', 'help']);
+  assert.deepEqual(commands, ['up', 'apiserver', 'scheduler', 'controller-manager', 'agent', 'join', 'token', 'simnodes', 'image', 'help']);
 });
 
 test('unknown commands and a bare pier are usage errors', async (t) => {
