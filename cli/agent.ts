@@ -71,6 +71,8 @@ export async function runAgentCommand(argv: readonly string[]): Promise<void> {
       runtime,
       allowPrivileged: flags.has('allow-privileged'),
       port,
+      // A node of a cluster: routes to the other nodes' pods, the Service proxy and cluster DNS.
+      clusterNetworking: {},
       ...(podCidr !== undefined ? { podCidr } : {}),
       ...(nodeIP !== undefined ? { nodeIP } : {}),
       onError: (err) => process.stderr.write(`${command}: ${err instanceof Error ? err.message : String(err)}\n`),

@@ -124,6 +124,17 @@ export async function runUp(argv: readonly string[]): Promise<void> {
   const etcd = new EtcdProcess({ binary: etcdBinary, dataDir: layout.etcdDataDir, logFile: layout.etcdLog });
   let apiserver: RunningApiServer | undefined;
   let scheduler: RunningScheduler | undefined;
+  let stopping = false;
+  /**
+   * In-process components' warnings, held back a moment: when etcd or the API server dies the components
+   * notice first, and pier up's own line should be the one that says why. Dropped once pier up is stopping.
+   */
+  const componentLog = (component: string) => (err: unknown) => {
+    const line = `${component}: ${err instanceof Error ? err.message : String(err)}\n`;
+    setTimeout(() => {
+      if (!stopping) process.stderr.write(line);
+    }, 1000).unref();
+  };
   let controllerManager: RunningControllerManager | undefined;
   let agent: RunningAgent | undefined;
   const components: Component[] = [
@@ -151,7 +162,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
         const server = `https://127.0.0.1:${apiserver!.port}`;
         await waitReady(`${server}/readyz`, caPem);
         const { runScheduler } = await import('../scheduler/main.ts');
-        scheduler = runScheduler({ server, caPem, token: adminToken }, { leaderElect: true });
+        scheduler = runScheduler({ server, caPem, token: adminToken }, { leaderElect: true, onError: componentLog('scheduler') });
       },
       stop: async () => scheduler?.stop(),
     },
@@ -160,7 +171,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
       start: async () => {
         const server = `https://127.0.0.1:${apiserver!.port}`;
         const { runControllerManager } = await import('../controllers/main.ts');
-        controllerManager = runControllerManager({ server, caPem, token: adminToken }, { leaderElect: true, ...controllerTiming });
+        controllerManager = runControllerManager({ server, caPem, token: adminToken }, { leaderElect: true, onError: componentLog('controller-manager'), ...controllerTiming });
       },
       stop: async () => controllerManager?.stop(),
     },
@@ -208,6 +219,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
             port: 0,
             imagesDir,
             clusterNetworking: {},
+            onError: componentLog('agent'),
             // The namespace nodes route to this one over the node bridge.
             ...(nodeNamespaces ? { nodeIP: nodeNamespaces.hostAddress } : {}),
           },
@@ -238,6 +250,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
 
   onShutdownSignal(
     async (signal) => {
+      stopping = true;
       say(`pier up: ${signal}, stopping`);
       await group.stop();
     },
@@ -246,6 +259,7 @@ export async function runUp(argv: readonly string[]): Promise<void> {
 
   try {
     await group.start((name, err) => {
+      stopping = true;
       process.stderr.write(`pier up: ${name} failed: ${err.message}\n`);
       void group.stop().finally(() => process.exit(1));
     });
