@@ -234,9 +234,9 @@ async function startClusterNetworking(
   const abort = new AbortController();
   const nodes = factory.informerFor<Node>(nodesPath);
   const routes = new NodeRoutes({ nodeName, nodes, network, onError });
-  // Its own informers: the proxy and DNS both register an index named "service" on EndpointSlices, which one shared cache refuses.
   const proxy = new ServiceProxy({
     client,
+    informerFactory: factory,
     nodeName,
     nodeIps: nodeIP ? [nodeIP] : [],
     podCidr: network.podCidr,

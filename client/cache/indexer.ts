@@ -50,11 +50,18 @@ export class Indexer<T extends KubeObject = KubeObject> {
     for (const name of Object.keys(this.#indexers)) this.#indices.set(name, new Map());
   }
 
-  /** Adds indexes (client-go AddIndexers); an existing name is an error, and present items are indexed at once. */
+  /**
+   * Adds indexes (client-go AddIndexers); present items are indexed at once. A name already in use is an
+   * error unless it is the very same function (two users of one shared cache asking for one index).
+   */
   addIndexers(indexers: Indexers<T>): void {
-    for (const name of Object.keys(indexers)) if (this.#indices.has(name)) throw new Error(`indexer conflict: "${name}" already exists`);
-    this.#indexers = { ...this.#indexers, ...indexers };
-    for (const [name, indexFunc] of Object.entries(indexers)) {
+    const added = Object.entries(indexers).filter(([name, fn]) => {
+      if (!this.#indices.has(name)) return true;
+      if (this.#indexers[name] === fn) return false;
+      throw new Error(`indexer conflict: "${name}" already exists`);
+    });
+    this.#indexers = { ...this.#indexers, ...Object.fromEntries(added) };
+    for (const [name, indexFunc] of added) {
       const index = new Map<string, Set<string>>();
       this.#indices.set(name, index);
       for (const [key, obj] of this.#items) {

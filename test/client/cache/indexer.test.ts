@@ -76,3 +76,17 @@ describe('DeletedFinalStateUnknown', () => {
     assert.equal(unwrapTombstone(p), p);
   });
 });
+
+describe('Indexer.addIndexers', () => {
+  it('indexes present items, accepts the same index twice, and refuses a different one under a taken name', () => {
+    const byNode = (o: KubeObject) => [String((o as { spec?: { nodeName?: string } }).spec?.nodeName ?? '')];
+    const indexer = new Indexer<KubeObject>();
+    indexer.add({ ...pod('default', 'a'), spec: { nodeName: 'n1' } } as KubeObject);
+    indexer.addIndexers({ byNode });
+    assert.deepEqual(indexer.byIndex('byNode', 'n1').map((o) => o.metadata.name), ['a']);
+    indexer.addIndexers({ byNode });
+    indexer.add({ ...pod('default', 'b'), spec: { nodeName: 'n1' } } as KubeObject);
+    assert.deepEqual(indexer.byIndex('byNode', 'n1').map((o) => o.metadata.name).sort(), ['a', 'b']);
+    assert.throws(() => indexer.addIndexers({ byNode: () => [] }), /indexer conflict: "byNode" already exists/);
+  });
+});
