@@ -144,7 +144,11 @@ describe('the real agent: limits, probes, shared pod namespaces, volumes, restar
       return r.code === 0 && r.stdout === 'pong\n' ? r.stdout : undefined;
     }, 30_000);
     assert.equal(reply, 'pong\n');
-    await eventually('the server to log ping', async () => /^ping$/m.test((await node.kubectl(['logs', 'duo', '-c', 'server'])).stdout), 30_000);
+    // busybox nc may close once its own stdin ends, before printing what the client sent: ping again until one is logged.
+    await eventually('the server to log ping', async () => {
+      await node.kubectl(['exec', 'duo', '-c', 'client', '--', 'sh', '-c', 'echo ping | nc 127.0.0.1 9000'], { allowFailure: true });
+      return /^ping$/m.test((await node.kubectl(['logs', 'duo', '-c', 'server'])).stdout) || undefined;
+    }, 30_000);
 
     const sh = async (c: string, cmd: string) => (await node.kubectl(['exec', 'duo', '-c', c, '--', 'sh', '-c', cmd])).stdout;
     assert.equal(await sh('client', 'cat /etc/cfg/greeting'), 'hello from a configmap');
