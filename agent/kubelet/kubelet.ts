@@ -27,6 +27,7 @@ import { Backoff } from './backoff.ts';
 import type { ConfigSource, PodRuntimeFacts } from './container-config.ts';
 import { ImagePuller } from './image-puller.ts';
 import { NodeLease } from './node-lease.ts';
+import { sleep } from '../../client/wait/sleep.ts';
 import {
   containerRuntimeVersion,
   hostInfo,
@@ -36,7 +37,6 @@ import {
   nodeStatus,
   NodeStatusUpdater,
   registerNode,
-  sleep,
   type HostInfo,
   type Node,
   type NodeStatus,

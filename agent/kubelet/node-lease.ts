@@ -8,7 +8,7 @@ import { microTime } from '../../client/api/meta-time.ts';
 import type { KubeObject } from '../../client/api/meta.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/rest/api-error.ts';
 import type { RestClient } from '../../client/rest/rest-client.ts';
-import { sleep } from './node-status.ts';
+import { sleep } from '../../client/wait/sleep.ts';
 
 export const nodeLeaseNamespace = 'kube-node-lease';
 export const nodeLeaseDurationSeconds = 40;

@@ -17,6 +17,7 @@ import { isAlreadyExists, isConflict } from '../../client/rest/api-error.ts';
 import type { RestClient } from '../../client/rest/rest-client.ts';
 import type { ImageService } from '../cri/api.ts';
 import { nodesPath } from './pod-types.ts';
+import { sleep } from '../../client/wait/sleep.ts';
 
 export const kubeletVersion = 'v1.32.0-pier';
 
@@ -301,15 +302,3 @@ export class NodeStatusUpdater {
   }
 }
 
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}

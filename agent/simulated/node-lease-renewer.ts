@@ -9,6 +9,7 @@ import type { KubeObject } from '../../client/api/meta.ts';
 import { ApiError, isNotFound } from '../../client/rest/api-error.ts';
 import type { ConcurrencyLimiter } from '../../client/rest/concurrency-limiter.ts';
 import type { RestClient } from '../../client/rest/rest-client.ts';
+import { sleep } from '../../client/wait/sleep.ts';
 
 export const nodeLeaseNamespace = 'kube-node-lease';
 export const nodeLeaseDurationSeconds = 40;
@@ -35,18 +36,6 @@ export interface NodeLeaseRenewerOptions {
   onError: (err: unknown) => void;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}
 
 export class NodeLeaseRenewer {
   readonly #o: NodeLeaseRenewerOptions;

@@ -20,6 +20,7 @@ import type { KubeObject, Status } from '../api/meta.ts';
 import { ApiError, isExpired, isStatus } from '../rest/api-error.ts';
 import type { ResourcePath } from '../rest/resource-path.ts';
 import type { RestClient } from '../rest/rest-client.ts';
+import { sleep } from '../wait/sleep.ts';
 
 /** What a reflector writes into; the SharedInformer implements it. */
 export interface ReflectorStore<T> {
@@ -205,15 +206,3 @@ function describeStatus(status: unknown): string {
   return JSON.stringify(status)?.slice(0, 200) ?? String(status);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -12,6 +12,7 @@ import type { KubeObject } from '../api/meta.ts';
 import { isNotFound } from '../rest/api-error.ts';
 import type { ResourcePath } from '../rest/resource-path.ts';
 import type { RestClient } from '../rest/rest-client.ts';
+import { sleep } from '../wait/sleep.ts';
 
 export interface LeaseSpec {
   holderIdentity?: string | null;
@@ -43,17 +44,6 @@ export interface LeaderElectionConfig {
 }
 
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 export class LeaderElector {
   readonly #c: Required<Omit<LeaderElectionConfig, 'onStoppedLeading' | 'onNewLeader'>> & Pick<LeaderElectionConfig, 'onStoppedLeading' | 'onNewLeader'>;

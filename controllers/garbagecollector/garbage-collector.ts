@@ -28,6 +28,7 @@ import {
   ResourceMapper,
   supportsAllVerbs,
 } from '../../client/discovery/resource-discovery.ts';
+import { sleep } from '../../client/wait/sleep.ts';
 
 export interface GarbageCollectorOptions {
   /** How often discovery is re-read to pick up kinds added to the server. Default 30 s (kube's GC resync). */
@@ -421,15 +422,3 @@ export class GarbageCollector implements Controller {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -46,6 +46,7 @@ import {
   taintNodeUnreachable,
   taintNodeUnschedulable,
 } from './taints.ts';
+import { sleep } from '../../client/wait/sleep.ts';
 
 export interface NodeLifecycleControllerOptions {
   /** A node whose heartbeats have not moved for this long is Ready=Unknown. Default 40 s. */
@@ -362,15 +363,3 @@ export class NodeLifecycleController implements Controller {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
