@@ -5,8 +5,7 @@
  * whose only untolerated taints are NoSchedule keeps a pod that already runs
  * there (shouldContinueRunning) but gets no new one.
  */
-import { podMatchesNodeSelectorAndAffinityTerms } from '../../scheduler/plugins/node-affinity/index.ts';
-import type { Node as SchedulerNode, Pod as SchedulerPod } from '../../scheduler/framework/types.ts';
+import { podMatchesNodeSelectorAndAffinityTerms, type NodeConstrainedPod } from '../../client/api/node-affinity.ts';
 import { toleratesTaint, type Taint, type Toleration } from '../nodelifecycle/taints.ts';
 import { addDaemonTolerations, replaceNodeNameAffinity } from './daemon-pod-template.ts';
 import type { DaemonSet, Node } from './daemonset-types.ts';
@@ -29,8 +28,8 @@ export function nodeShouldRunDaemonPod(node: Node, ds: DaemonSet): ShouldRun {
   spec['affinity'] = replaceNodeNameAffinity(spec['affinity'] as never, nodeName);
   const templateNodeName = spec['nodeName'] as string | undefined;
   if (templateNodeName && templateNodeName !== nodeName) return no;
-  const pod = { metadata: {}, spec: { containers: [], ...spec } } as unknown as SchedulerPod;
-  if (!podMatchesNodeSelectorAndAffinityTerms(pod, node as unknown as SchedulerNode)) return no;
+  const pod = { spec } as NodeConstrainedPod;
+  if (!podMatchesNodeSelectorAndAffinityTerms(pod, node)) return no;
   const taints = node.spec?.taints ?? [];
   const tolerations = (spec['tolerations'] as Toleration[] | undefined) ?? [];
   if (hasUntoleratedTaint(taints, tolerations, (t) => t.effect === 'NoExecute' || t.effect === 'NoSchedule')) {

@@ -2,6 +2,7 @@
  * The slice of core/v1 Pod and Node the scheduler reads. Field names are the
  * Kubernetes API's own; everything is optional as it is on the wire.
  */
+import type { Affinity } from '../../client/api/node-affinity.ts';
 import type { Taint, Toleration } from '../../client/api/taints.ts';
 import type { KubeObject } from '../../client/api/meta.ts';
 
@@ -31,36 +32,15 @@ export interface Container {
 
 export type { Taint, TaintEffect, Toleration } from '../../client/api/taints.ts';
 
-export type NodeSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
-
-export interface NodeSelectorRequirement {
-  key: string;
-  operator: NodeSelectorOperator;
-  values?: string[];
-}
-
-export interface NodeSelectorTerm {
-  matchExpressions?: NodeSelectorRequirement[];
-  matchFields?: NodeSelectorRequirement[];
-}
-
-export interface NodeSelector {
-  nodeSelectorTerms: NodeSelectorTerm[];
-}
-
-export interface PreferredSchedulingTerm {
-  weight: number;
-  preference: NodeSelectorTerm;
-}
-
-export interface NodeAffinity {
-  requiredDuringSchedulingIgnoredDuringExecution?: NodeSelector;
-  preferredDuringSchedulingIgnoredDuringExecution?: PreferredSchedulingTerm[];
-}
-
-export interface Affinity {
-  nodeAffinity?: NodeAffinity;
-}
+export type {
+  Affinity,
+  NodeAffinity,
+  NodeSelector,
+  NodeSelectorOperator,
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+  PreferredSchedulingTerm,
+} from '../../client/api/node-affinity.ts';
 
 export interface PodSpec {
   nodeName?: string;

@@ -17,13 +17,13 @@ import {
 import type { NodeInfo } from '../../framework/node-info.ts';
 import { skip, unschedulableAndUnresolvable, type Status } from '../../framework/status.ts';
 import type { Node, NodeSelectorTerm, Pod, PreferredSchedulingTerm } from '../../framework/types.ts';
-import { nodeSelectorTermsMatch, termMatches } from './node-selector.ts';
+import { requiredNodeAffinityMatches, termMatches } from '../../../client/api/node-affinity.ts';
 
 export const name = 'NodeAffinity';
 export const errReasonPod = "node(s) didn't match Pod's node affinity/selector";
 
 interface RequiredAffinity {
-  nodeSelector: [string, string][];
+  nodeSelector: Record<string, string> | undefined;
   /** undefined: no required affinity; [] would match nothing. */
   terms: NodeSelectorTerm[] | undefined;
 }
@@ -31,24 +31,12 @@ interface RequiredAffinity {
 const preFilterKey = `PreFilter${name}`;
 const preScoreKey = `PreScore${name}`;
 
-/** Whether a node satisfies the pod's nodeSelector and required node affinity; also used outside the scheduler (DaemonSets). */
-export function podMatchesNodeSelectorAndAffinityTerms(pod: Pod, node: Node): boolean {
-  return requiredMatches(requiredOf(pod), node);
-}
-
 function requiredOf(pod: Pod): RequiredAffinity {
+  const nodeSelector = pod.spec.nodeSelector;
   return {
-    nodeSelector: Object.entries(pod.spec.nodeSelector ?? {}),
+    nodeSelector: nodeSelector && Object.keys(nodeSelector).length > 0 ? nodeSelector : undefined,
     terms: pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms,
   };
-}
-
-function requiredMatches(req: RequiredAffinity, node: Node): boolean {
-  if (req.nodeSelector.length > 0) {
-    const labels = node.metadata.labels ?? {};
-    for (const [k, v] of req.nodeSelector) if (labels[k] !== v) return false;
-  }
-  return req.terms === undefined || nodeSelectorTermsMatch(req.terms, node);
 }
 
 export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
@@ -56,13 +44,14 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
 
   preFilter(state: CycleState, pod: Pod): Status | null {
     const req = requiredOf(pod);
-    if (req.nodeSelector.length === 0 && req.terms === undefined) return skip();
+    if (req.nodeSelector === undefined && req.terms === undefined) return skip();
     state.write(preFilterKey, req);
     return null;
   }
 
   filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): Status | null {
-    if (requiredMatches(state.read<RequiredAffinity>(preFilterKey), nodeInfo.node)) return null;
+    const req = state.read<RequiredAffinity>(preFilterKey);
+    if (requiredNodeAffinityMatches(req.nodeSelector, req.terms, nodeInfo.node)) return null;
     return unschedulableAndUnresolvable(errReasonPod);
   }
 
