@@ -11,6 +11,7 @@ import type { Node } from './kubelet/node-status.ts';
 import { normalizeIpv4Cidr } from './network/ipv4-cidr.ts';
 import type { PodCidrRoute, PodCidrRouteSyncResult } from './network/pod-cidr-routes.ts';
 import { CommandError, runCommand } from './network/run-command.ts';
+import { SyncTrigger } from '../client/wait/sync-trigger.ts';
 
 /** The nat chain holding the masquerade exemptions. */
 export const noMasqueradeChain = 'PIER-POD-NOMASQ';
@@ -45,8 +46,7 @@ export interface NodeRoutesOptions {
 
 export class NodeRoutes {
   readonly #o: NodeRoutesOptions;
-  #dirty = true;
-  #wake: (() => void) | undefined;
+  readonly #trigger = new SyncTrigger();
   #applied = '';
   #syncs = 0;
   #syncWaiters: Array<() => void> = [];
@@ -66,30 +66,29 @@ export class NodeRoutes {
 
   async run(signal: AbortSignal): Promise<void> {
     const registration = this.#o.nodes.addEventHandler({
-      onAdd: () => this.#request(),
+      onAdd: () => this.#trigger.request(),
       onUpdate: (oldNode, newNode) => {
         // Status heartbeats change neither field that matters.
-        if (routeKey(oldNode) !== routeKey(newNode)) this.#request();
+        if (routeKey(oldNode) !== routeKey(newNode)) this.#trigger.request();
       },
-      onDelete: () => this.#request(),
+      onDelete: () => this.#trigger.request(),
     });
     const resyncMs = this.#o.resyncMs ?? 30_000;
     let failures = 0;
     try {
       if (!(await this.#o.nodes.waitForCacheSync(signal))) return;
       while (!signal.aborted) {
-        if (!this.#dirty) await this.#sleep(signal, failures > 0 ? Math.min(30_000, 500 * 2 ** failures) : resyncMs);
+        if (!this.#trigger.pending) await this.#trigger.wait(signal, failures > 0 ? Math.min(30_000, 500 * 2 ** failures) : resyncMs);
         if (signal.aborted) break;
-        const force = !this.#dirty;
-        this.#dirty = false;
+        const force = !this.#trigger.take();
         try {
           await this.syncOnce(force);
           failures = 0;
         } catch (err) {
           failures = Math.min(failures + 1, 6);
-          this.#dirty = true;
+          this.#trigger.request();
           this.#o.onError?.(err);
-          await this.#sleep(signal, Math.min(30_000, 500 * 2 ** failures));
+          await this.#trigger.wait(signal, Math.min(30_000, 500 * 2 ** failures));
         }
       }
     } finally {
@@ -108,25 +107,6 @@ export class NodeRoutes {
     }
     this.#syncs++;
     for (const wake of this.#syncWaiters.splice(0)) wake();
-  }
-
-  #request(): void {
-    this.#dirty = true;
-    this.#wake?.();
-  }
-
-  #sleep(signal: AbortSignal, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      this.#wake = done;
-    });
   }
 }
 

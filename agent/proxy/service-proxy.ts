@@ -20,6 +20,7 @@ import { NftablesProxier } from './nftables-proxier.ts';
 import { commandIn, type ProxyBackend } from './proxy-backend.ts';
 import { servicePortsFrom } from './service-port.ts';
 import { endpointSlicesPath, servicesPath, sliceServiceIndex, sliceServiceKey, type EndpointSlice, type Service } from './service-types.ts';
+import { SyncTrigger } from '../../client/wait/sync-trigger.ts';
 
 export interface ServiceProxyOptions {
   client: RestClient;
@@ -59,8 +60,7 @@ export interface ServiceProxyStats {
 export class ServiceProxy {
   readonly #options: ServiceProxyOptions;
   #backend: ProxyBackend | undefined;
-  #dirty = true;
-  #wake: (() => void) | undefined;
+  readonly #trigger = new SyncTrigger();
   #stats: ServiceProxyStats = { syncs: 0, writes: 0, lastWriteMs: 0 };
   #idleWaiters: Array<() => void> = [];
 
@@ -84,7 +84,7 @@ export class ServiceProxy {
 
   /** Resolves once every change seen so far has been applied (or failed). */
   whenIdle(): Promise<void> {
-    if (!this.#dirty && this.#stats.syncs > 0) return Promise.resolve();
+    if (!this.#trigger.pending && this.#stats.syncs > 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -97,9 +97,9 @@ export class ServiceProxy {
     const slices = factory.informerFor<EndpointSlice>(endpointSlicesPath, { [sliceServiceIndex]: sliceServiceKey });
     const registrations = [services, slices].map((informer: SharedInformer<Service> | SharedInformer<EndpointSlice>) =>
       (informer as SharedInformer<Service>).addEventHandler({
-        onAdd: () => this.#requestSync(),
-        onUpdate: () => this.#requestSync(),
-        onDelete: () => this.#requestSync(),
+        onAdd: () => this.#trigger.request(),
+        onUpdate: () => this.#trigger.request(),
+        onDelete: () => this.#trigger.request(),
       }),
     );
     // A shared factory is started by its owner; informers asked for after that start at once.
@@ -114,16 +114,16 @@ export class ServiceProxy {
       let failures = 0;
       while (!signal.aborted) {
         const untilFull = lastFull + syncPeriod - Date.now();
-        if (!this.#dirty && !full) {
+        if (!this.#trigger.pending && !full) {
           if (untilFull <= 0) full = true;
-          else await this.#waitForWork(signal, untilFull);
+          else await this.#trigger.wait(signal, untilFull);
           if (signal.aborted) break;
-          if (!this.#dirty && Date.now() >= lastFull + syncPeriod) full = true;
+          if (!this.#trigger.pending && Date.now() >= lastFull + syncPeriod) full = true;
         }
         const wait = lastSync + minSyncPeriod - Date.now();
         if (wait > 0) await delay(wait, undefined, { signal }).catch(() => {});
         if (signal.aborted) break;
-        this.#dirty = false;
+        this.#trigger.take();
         lastSync = Date.now();
         const started = performance.now();
         try {
@@ -142,11 +142,11 @@ export class ServiceProxy {
           this.#stats.lastError = err instanceof Error ? err.message : String(err);
           this.#report(err);
           // Retry with backoff; the backend rebuilds from scratch after a failure.
-          this.#dirty = true;
+          this.#trigger.request();
           failures++;
           await delay(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), undefined, { signal }).catch(() => {});
         }
-        if (!this.#dirty) for (const wake of this.#idleWaiters.splice(0)) wake();
+        if (!this.#trigger.pending) for (const wake of this.#idleWaiters.splice(0)) wake();
       }
     } finally {
       for (const r of registrations) r.remove();
@@ -159,25 +159,6 @@ export class ServiceProxy {
   async cleanup(): Promise<void> {
     const backend = await this.#ensureBackend();
     await backend.cleanup();
-  }
-
-  #requestSync(): void {
-    this.#dirty = true;
-    this.#wake?.();
-  }
-
-  #waitForWork(signal: AbortSignal, timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(timeoutMs, 2 ** 31 - 1));
-      signal.addEventListener('abort', done, { once: true });
-      this.#wake = done;
-    });
   }
 
   async #ensureBackend(): Promise<ProxyBackend> {
