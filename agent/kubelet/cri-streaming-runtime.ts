@@ -6,7 +6,7 @@
  * go to the runtime as they are.
  */
 import type { Duplex } from 'node:stream';
-import type { Container, RuntimeService } from '../cri/api.ts';
+import type { Container, ExecStreams, RuntimeService } from '../cri/api.ts';
 import type { StreamOptions, StreamingContainer, StreamingRuntime, StreamingSandbox, StreamingSession } from '../server/streaming-runtime.ts';
 import { containerNameLabel, containerRestartCountAnnotation, containerTypeAnnotation, podNameLabel, podNamespaceLabel } from './runtime-labels.ts';
 
@@ -51,30 +51,26 @@ export class CriStreamingRuntime implements StreamingRuntime {
   }
 
   async exec(containerId: string, cmd: string[], opts: StreamOptions): Promise<StreamingSession> {
-    const s = await this.#runtime.exec({ containerId, cmd, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr });
-    return {
-      ...(opts.stdin ? { stdin: s.stdin } : {}),
-      ...(opts.stdout ? { stdout: s.stdout } : {}),
-      ...(opts.stderr && !opts.tty ? { stderr: s.stderr } : {}),
-      resize: (w, h) => s.resize(w, h),
-      exitCode: s.exitCode,
-      close: () => s.close(),
-    };
+    return sessionOf(await this.#runtime.exec({ containerId, cmd, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr }), opts);
   }
 
   async attach(containerId: string, opts: StreamOptions): Promise<StreamingSession> {
-    const s = await this.#runtime.attach({ containerId, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr });
-    return {
-      ...(opts.stdin ? { stdin: s.stdin } : {}),
-      ...(opts.stdout ? { stdout: s.stdout } : {}),
-      ...(opts.stderr && !opts.tty ? { stderr: s.stderr } : {}),
-      resize: (w, h) => s.resize(w, h),
-      exitCode: s.exitCode,
-      close: () => s.close(),
-    };
+    return sessionOf(await this.#runtime.attach({ containerId, tty: opts.tty, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr }), opts);
   }
 
   portForward(sandboxId: string, port: number): Promise<Duplex> {
     return this.#runtime.portForward(sandboxId, port);
   }
+}
+
+/** The streams the caller asked for (a tty has no separate stderr). */
+function sessionOf(s: ExecStreams, opts: StreamOptions): StreamingSession {
+  return {
+    ...(opts.stdin ? { stdin: s.stdin } : {}),
+    ...(opts.stdout ? { stdout: s.stdout } : {}),
+    ...(opts.stderr && !opts.tty ? { stderr: s.stderr } : {}),
+    resize: (w, h) => s.resize(w, h),
+    exitCode: s.exitCode,
+    close: () => s.close(),
+  };
 }
