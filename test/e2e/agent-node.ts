@@ -20,6 +20,7 @@ import { startKubeletFixture, type KubeletFixture } from '../agent/kubelet/kubel
 import { bridgePorts, cniPluginDirs } from '../agent/network/network-fixture.ts';
 import { runcBinary, shimProcesses } from '../agent/runtime/runtime-fixture.ts';
 import type { KubectlResult } from '../support/test-cluster.ts';
+import { eventually } from '../support/wait-for.ts';
 
 export { busyboxImage } from '../agent/kubelet/kubelet-fixture.ts';
 
@@ -50,20 +51,7 @@ export interface AgentNode {
   teardown(): Promise<void>;
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+export { eventually } from '../support/wait-for.ts';
 
 export const isReady = (pod: any): boolean =>
   pod?.status?.phase === 'Running' && pod.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');

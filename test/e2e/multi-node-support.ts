@@ -23,6 +23,7 @@ import { processesUnder, requirePrerequisites, runcBinary } from '../agent/runti
 import { requireCniPrerequisites, uniqueSuffix } from '../agent/network/network-fixture.ts';
 import { buildBusyboxImage, requireBusyboxStatic, writeOciArchive } from '../support/busybox-image.ts';
 import { etcdBinary, kubectl, requireBinary, startPier, type PierProcess } from '../cli/run-pier.ts';
+import { eventually } from '../support/wait-for.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -47,20 +48,7 @@ export async function sh(file: string, args: readonly string[], timeoutMs = 30_0
   return stdout;
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, intervalMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+export { eventually } from '../support/wait-for.ts';
 
 /** A /24 in 172.31.0.0/16 no host route covers. */
 async function freeNodeSubnet(): Promise<string> {

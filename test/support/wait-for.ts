@@ -24,3 +24,19 @@ export async function holdsFor(what: string, probe: () => Promise<boolean>, ms: 
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Like waitFor, but `false` also means "not yet" (for probes written as conditions); polls every `intervalMs`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -28,6 +28,7 @@ import { buildBusyboxImage, writeOciArchive } from '../../support/busybox-image.
 import { startTestCluster, type TestCluster } from '../../support/test-cluster.ts';
 import { bridgePorts, cniPluginDirs, freeSubnet, linkExists, netnsNames, requireCniPrerequisites, trySh, uniqueSuffix } from '../network/network-fixture.ts';
 import { requirePrerequisites, runcBinary, shimProcesses } from '../runtime/runtime-fixture.ts';
+import { eventually } from '../../support/wait-for.ts';
 
 /** What the busybox test image is called in pod specs. */
 export const busyboxImage = 'pier/busybox:1.0';
@@ -64,20 +65,7 @@ export interface KubeletFixture {
   teardown(): Promise<void>;
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+export { eventually } from '../../support/wait-for.ts';
 
 export async function startKubeletFixture(secondOctet: number): Promise<KubeletFixture> {
   requirePrerequisites();
