@@ -2,10 +2,10 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { CliError, usageError } from './cli-error.ts';
 import { helpText, parseFlags, type CommandSpec } from './flags.ts';
 import { onShutdownSignal } from './signals.ts';
+import { clusterAccessFor } from './cluster-access.ts';
 
 export const agentCommand: CommandSpec = {
   command: 'pier agent',
@@ -56,12 +56,7 @@ export async function runAgentCommand(argv: readonly string[]): Promise<void> {
   if (nodeIP !== undefined && isIP(nodeIP) !== 4) throw usageError(command, `--node-ip must be an IPv4 address, got "${nodeIP}"`);
   const port = flags.port('port', 10250, true);
   if (process.getuid?.() !== 0) throw new CliError(`${command}: must run as root (it creates containers, mounts and network namespaces)`);
-  let access;
-  try {
-    access = loadKubeconfig(kubeconfig);
-  } catch (err) {
-    throw new CliError(`${command}: ${(err as Error).message}`);
-  }
+  const access = clusterAccessFor(command, kubeconfig);
   const { runAgent } = await import('../agent/main.ts');
   let agent;
   try {

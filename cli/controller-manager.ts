@@ -1,9 +1,9 @@
 /** `pier controller-manager`: runs the controllers (ReplicaSet, Deployment, GC, ...) against an API server. */
 import { resolve } from 'node:path';
-import { loadKubeconfig } from '../client/kubeconfig.ts';
-import { CliError, usageError } from './cli-error.ts';
+import { usageError } from './cli-error.ts';
 import { helpText, parseFlags, type CommandSpec } from './flags.ts';
 import { onShutdownSignal } from './signals.ts';
+import { clusterAccessFor } from './cluster-access.ts';
 
 export const controllerManagerCommand: CommandSpec = {
   command: 'pier controller-manager',
@@ -50,12 +50,7 @@ export async function runControllerManagerCommand(argv: readonly string[]): Prom
   const controllers = requested === undefined || (requested.length === 1 && requested[0] === '*') ? knownControllers() : requested;
   const unknown = controllers.filter((c) => !knownControllers().includes(c));
   if (unknown.length > 0) throw usageError(command, `unknown controller "${unknown[0]}" (known: ${knownControllers().join(', ')})`);
-  let access;
-  try {
-    access = loadKubeconfig(kubeconfig);
-  } catch (err) {
-    throw new CliError(`${command}: ${(err as Error).message}`);
-  }
+  const access = clusterAccessFor(command, kubeconfig);
   const manager = runControllerManager(access, { leaderElect: leaderElect === 'true', controllers, ...timing });
   process.stdout.write(
     `${command}: running ${controllers.join(', ') || 'no controllers'} against ${access.server}${leaderElect === 'true' ? ' (leader election on kube-system/pier-controller-manager)' : ''}\n`,

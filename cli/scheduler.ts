@@ -1,9 +1,9 @@
 /** `pier scheduler`: places pending pods on nodes, talking to the API server only. */
 import { resolve } from 'node:path';
-import { loadKubeconfig } from '../client/kubeconfig.ts';
-import { CliError, usageError } from './cli-error.ts';
+import { usageError } from './cli-error.ts';
 import { helpText, parseFlags, type CommandSpec } from './flags.ts';
 import { onShutdownSignal } from './signals.ts';
+import { clusterAccessFor } from './cluster-access.ts';
 
 export const schedulerCommand: CommandSpec = {
   command: 'pier scheduler',
@@ -28,12 +28,7 @@ export async function runSchedulerCommand(argv: readonly string[]): Promise<void
   const kubeconfig = resolve(flags.required('kubeconfig'));
   const leaderElect = flags.string('leader-elect') ?? 'true';
   if (leaderElect !== 'true' && leaderElect !== 'false') throw usageError(command, `--leader-elect must be true or false, got "${leaderElect}"`);
-  let access;
-  try {
-    access = loadKubeconfig(kubeconfig);
-  } catch (err) {
-    throw new CliError(`${command}: ${(err as Error).message}`);
-  }
+  const access = clusterAccessFor(command, kubeconfig);
   const { runScheduler } = await import('../scheduler/main.ts');
   const scheduler = runScheduler(access, { leaderElect: leaderElect === 'true' });
   process.stdout.write(`${command}: scheduling against ${access.server}${leaderElect === 'true' ? ' (leader election on kube-system/pier-scheduler)' : ''}\n`);

@@ -1,10 +1,10 @@
 /** `pier simnodes`: registers N simulated nodes and plays their kubelets (no containers run). */
 import { resolve } from 'node:path';
 import { parseQuantity } from '../client/api/quantity.ts';
-import { loadKubeconfig } from '../client/kubeconfig.ts';
 import { CliError, usageError } from './cli-error.ts';
 import { helpText, parseFlags, type CommandSpec } from './flags.ts';
 import { onShutdownSignal } from './signals.ts';
+import { clusterAccessFor } from './cluster-access.ts';
 
 export const simnodesCommand: CommandSpec = {
   command: 'pier simnodes',
@@ -63,12 +63,7 @@ export async function runSimNodesCommand(argv: readonly string[]): Promise<void>
   const leaseRenewIntervalMs = flags.duration('lease-renew-interval', 10_000);
   if (leaseRenewIntervalMs < 100) throw usageError(command, '--lease-renew-interval must be at least 100ms');
   const maxInFlight = flags.integer('max-in-flight', 64, 1, 4096);
-  let access;
-  try {
-    access = loadKubeconfig(kubeconfig);
-  } catch (err) {
-    throw new CliError(`${command}: ${(err as Error).message}`);
-  }
+  const access = clusterAccessFor(command, kubeconfig);
   const { runSimNodes } = await import('../agent/simulated/simnodes.ts');
   const started = Date.now();
   let nodes;
