@@ -73,10 +73,6 @@ function resolveContainer(pod: KubeObject, requested: string | undefined): strin
   return requested;
 }
 
-function firstValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
 function truthy(v: string | undefined): boolean {
   return v === 'true' || v === '1';
 }

@@ -16,7 +16,7 @@ import {
 } from '../../framework/interface.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
 import { skip, unschedulableAndUnresolvable, type Status } from '../../framework/status.ts';
-import type { Node, NodeSelectorTerm, Pod, PreferredSchedulingTerm } from '../../framework/types.ts';
+import type { NodeSelectorTerm, Pod, PreferredSchedulingTerm } from '../../framework/types.ts';
 import { requiredNodeAffinityMatches, termMatches } from '../../../client/api/node-affinity.ts';
 
 export const name = 'NodeAffinity';
