@@ -21,6 +21,7 @@ import { podsResource } from '../controller-utils/workload-objects.ts';
 import { repackSubsets, type EndpointAddress, type EndpointPort, type EndpointSubset } from './endpoint-subsets.ts';
 import {
   endpointsResource,
+  enqueueServicesOnChange,
   findPort,
   isHeadless,
   keyOf,
@@ -64,19 +65,7 @@ export class EndpointsController implements Controller {
     this.#pods = ctx.informers.informerFor<ServicePod>(podsResource);
     this.#endpoints = ctx.informers.informerFor<Endpoints>(endpointsResource);
     this.syncHandler = (key) => this.syncService(key);
-    this.#services.addEventHandler({
-      onAdd: (svc) => this.queue.add(keyOf(svc)),
-      onUpdate: (_old, cur) => this.queue.add(keyOf(cur)),
-      onDelete: (obj) => this.queue.add(keyOf(unwrapTombstone(obj))),
-    });
-    this.#pods.addEventHandler({
-      onAdd: (pod) => this.#enqueueServicesOf(pod),
-      onUpdate: (old, cur) => {
-        if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
-        this.#enqueueServicesOf(cur, old);
-      },
-      onDelete: (obj) => this.#enqueueServicesOf(unwrapTombstone(obj)),
-    });
+    enqueueServicesOnChange(this.#services, this.#pods, (key) => this.queue.add(key));
     // Someone else changing or deleting our Endpoints gets them rewritten (onEndpointsUpdate/Delete).
     this.#endpoints.addEventHandler({
       onUpdate: (_old, cur) => this.#enqueueIfService(cur),
@@ -102,13 +91,6 @@ export class EndpointsController implements Controller {
   }
 
   /** getPodServiceMemberships, for the pod's labels now and (on update) before. */
-  #enqueueServicesOf(pod: ServicePod, old?: ServicePod): void {
-    for (const svc of this.#services.lister.list(pod.metadata.namespace)) {
-      const selector = svc.spec?.selector;
-      if (selectorMatches(selector, pod.metadata.labels) || (old && selectorMatches(selector, old.metadata.labels))) this.queue.add(keyOf(svc));
-    }
-  }
-
   async syncService(key: string): Promise<void> {
     const { namespace, name } = splitMetaNamespaceKey(key);
     const svc = this.#services.lister.get(namespace, name);

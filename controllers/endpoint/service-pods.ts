@@ -6,6 +6,8 @@
  * and which port a service port reaches on a pod.
  */
 import type { KubeObject } from '../../client/api/meta.ts';
+import { unwrapTombstone } from '../../client/cache/deleted-final-state-unknown.ts';
+import type { SharedInformer } from '../../client/cache/shared-informer.ts';
 import type { Pod } from '../controller-utils/workload-objects.ts';
 
 export const servicesResource = { group: '', version: 'v1', plural: 'services' } as const;
@@ -122,4 +124,34 @@ export function keyOf(obj: KubeObject): string {
 /** ObjectReference to a pod, as the controllers stamp on addresses and endpoints. */
 export function podReference(pod: ServicePod): Record<string, string> {
   return { kind: 'Pod', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' };
+}
+
+/**
+ * Queues a Service's key when it changes, and the keys of every Service whose selector matches a pod
+ * before or after the pod changed (endpointutil.GetPodServiceMemberships): what the Endpoints and
+ * EndpointSlice controllers both react to.
+ */
+export function enqueueServicesOnChange(
+  services: SharedInformer<Service>,
+  pods: SharedInformer<ServicePod>,
+  enqueue: (key: string) => void,
+): void {
+  const servicesOf = (pod: ServicePod, old?: ServicePod) => {
+    for (const svc of services.lister.list(pod.metadata.namespace)) {
+      const selector = svc.spec?.selector;
+      if (selectorMatches(selector, pod.metadata.labels) || (old && selectorMatches(selector, old.metadata.labels))) enqueue(keyOf(svc));
+    }
+  };
+  services.addEventHandler({
+    onAdd: (svc) => enqueue(keyOf(svc)),
+    onUpdate: (_old, cur) => enqueue(keyOf(cur)),
+    onDelete: (obj) => enqueue(keyOf(unwrapTombstone(obj))),
+  });
+  pods.addEventHandler({
+    onAdd: (pod) => servicesOf(pod),
+    onUpdate: (old, cur) => {
+      if (old.metadata.resourceVersion !== cur.metadata.resourceVersion) servicesOf(cur, old);
+    },
+    onDelete: (obj) => servicesOf(unwrapTombstone(obj)),
+  });
 }

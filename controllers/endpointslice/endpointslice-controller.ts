@@ -20,7 +20,7 @@ import { RateLimitingQueue } from '../../client/workqueue/rate-limiting-queue.ts
 import type { Controller, ControllerContext } from '../controller-context.ts';
 import { runQueueWorkers } from '../controller-utils/queue-workers.ts';
 import { podsResource } from '../controller-utils/workload-objects.ts';
-import { endpointSlicesResource, keyOf, selectorMatches, servicesResource, type Service, type ServicePod } from '../endpoint/service-pods.ts';
+import { endpointSlicesResource, enqueueServicesOnChange, selectorMatches, servicesResource, type Service, type ServicePod } from '../endpoint/service-pods.ts';
 import {
   controllerName,
   defaultMaxEndpointsPerSlice,
@@ -67,19 +67,7 @@ export class EndpointSliceController implements Controller {
     this.#pods = ctx.informers.informerFor<ServicePod>(podsResource);
     this.#slices = ctx.informers.informerFor<EndpointSlice>(endpointSlicesResource);
     this.syncHandler = (key) => this.syncService(key);
-    this.#services.addEventHandler({
-      onAdd: (svc) => this.queue.add(keyOf(svc)),
-      onUpdate: (_old, cur) => this.queue.add(keyOf(cur)),
-      onDelete: (obj) => this.queue.add(keyOf(unwrapTombstone(obj))),
-    });
-    this.#pods.addEventHandler({
-      onAdd: (pod) => this.#enqueueServicesOf(pod),
-      onUpdate: (old, cur) => {
-        if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
-        this.#enqueueServicesOf(cur, old);
-      },
-      onDelete: (obj) => this.#enqueueServicesOf(unwrapTombstone(obj)),
-    });
+    enqueueServicesOnChange(this.#services, this.#pods, (key) => this.queue.add(key));
     // A slice changed or removed by someone else is put back; our own writes are harmless re-syncs.
     const onSlice = (slice: EndpointSlice) => {
       if (isManaged(slice)) this.queue.add(`${slice.metadata.namespace}/${slice.metadata.labels![serviceNameLabel]}`);
@@ -98,13 +86,6 @@ export class EndpointSliceController implements Controller {
       return;
     }
     await runQueueWorkers({ name: this.name, queue: this.queue, workers, signal, sync: (key) => this.syncHandler(key), onError: this.#onError });
-  }
-
-  #enqueueServicesOf(pod: ServicePod, old?: ServicePod): void {
-    for (const svc of this.#services.lister.list(pod.metadata.namespace)) {
-      const selector = svc.spec?.selector;
-      if (selectorMatches(selector, pod.metadata.labels) || (old && selectorMatches(selector, old.metadata.labels))) this.queue.add(keyOf(svc));
-    }
   }
 
   #managedSlices(namespace: string | undefined, serviceName: string): EndpointSlice[] {
