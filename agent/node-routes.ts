@@ -10,7 +10,7 @@ import type { SharedInformer } from '../client/cache/shared-informer.ts';
 import type { Node } from './kubelet/node-status.ts';
 import { normalizeIpv4Cidr } from './network/ipv4-cidr.ts';
 import type { PodCidrRoute, PodCidrRouteSyncResult } from './network/pod-cidr-routes.ts';
-import { CommandError, runCommand } from './network/run-command.ts';
+import { CommandError, runCommand } from './host/run-command.ts';
 import { SyncTrigger } from '../client/wait/sync-trigger.ts';
 
 /** The nat chain holding the masquerade exemptions. */

@@ -5,7 +5,7 @@
  * and must be there before the first pod asks it anything.
  */
 import { parseIpv4Cidr } from './network/ipv4-cidr.ts';
-import { CommandError, runCommand } from './network/run-command.ts';
+import { CommandError, runCommand } from './host/run-command.ts';
 
 export async function ensurePodBridge(bridgeName: string, gateway: string, podCidr: string): Promise<void> {
   const { prefix } = parseIpv4Cidr(podCidr);

@@ -12,7 +12,7 @@
  * the host's routes and packet filter are not touched. Inside each
  * namespace, IPv4 forwarding is switched on: a node routes for its pods.
  */
-import { runCommand, CommandError } from '../agent/network/run-command.ts';
+import { runCommand, CommandError } from '../agent/host/run-command.ts';
 import { ipv4AddressInCidr, normalizeIpv4Cidr, parseIpv4Cidr } from '../agent/network/ipv4-cidr.ts';
 
 export const defaultNodeSubnet = '172.31.0.0/24';

@@ -8,7 +8,7 @@ import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CniError, CniErrorCode } from './cni-error.ts';
 import type { CniCommand, CniResult, CniVersionInfo, RuntimeConf } from './cni-types.ts';
-import { execCommand } from './run-command.ts';
+import { execCommand } from '../host/run-command.ts';
 
 /** One plugin invocation. */
 export interface CniPluginRequest {

@@ -23,7 +23,7 @@ import {
   runInNetworkNamespace,
 } from './network-namespace.ts';
 import { PodCidrRoutes, type PodCidrRoute, type PodCidrRouteSyncResult } from './pod-cidr-routes.ts';
-import { CommandError, runCommand } from './run-command.ts';
+import { CommandError, runCommand } from '../host/run-command.ts';
 
 export const defaultBridgeName = 'pier0';
 export const defaultPluginDirs: readonly string[] = ['/usr/lib/cni', '/opt/cni/bin'];

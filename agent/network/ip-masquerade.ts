@@ -7,7 +7,7 @@
  * containernetworking/plugins pkg/ip TeardownIPMasq and pkg/utils naming.
  */
 import { createHash } from 'node:crypto';
-import { CommandError, runCommand } from './run-command.ts';
+import { CommandError, runCommand } from '../host/run-command.ts';
 
 /** pkg/utils FormatChainName: "CNI-" + the first 24 hex digits of sha512(name+id). */
 export function cniChainName(networkName: string, containerId: string): string {

@@ -4,7 +4,7 @@
  */
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CommandError, runCommand } from './run-command.ts';
+import { CommandError, runCommand } from '../host/run-command.ts';
 
 /** The directory `ip netns` uses; iproute2 has it compiled in. */
 export const defaultNetnsDir = '/run/netns';

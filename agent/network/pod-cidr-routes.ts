@@ -6,7 +6,7 @@
  * (the way flannel's host-gw backend and Calico's proto 80 routes work).
  */
 import { normalizeIpv4Cidr, parseIpv4 } from './ipv4-cidr.ts';
-import { runCommand } from './run-command.ts';
+import { runCommand } from '../host/run-command.ts';
 
 /** The `proto` pier marks its routes with (unassigned in iproute2's rt_protos). */
 export const pierRouteProtocol = 147;

@@ -6,7 +6,7 @@
  * outside our chains are single jump rules from the built-in chains.
  */
 import { createHash } from 'node:crypto';
-import { runCommand } from '../network/run-command.ts';
+import { runCommand } from '../host/run-command.ts';
 import { commandIn, type CommandTarget, type ProxyBackend } from './proxy-backend.ts';
 import { servicePortKey, type ServicePortInfo } from './service-port.ts';
 

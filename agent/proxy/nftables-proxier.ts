@@ -4,7 +4,7 @@
  * the table is touched, so other users of nftables (and iptables-nft,
  * which keeps its own tables) are left alone.
  */
-import { CommandError, runCommand } from '../network/run-command.ts';
+import { CommandError, runCommand } from '../host/run-command.ts';
 import { commandIn, type CommandTarget, type ProxyBackend } from './proxy-backend.ts';
 import { buildNftablesRuleset, countRules, type NftablesRulesetOptions, type NftRuleset } from './nftables-ruleset.ts';
 import { renderNftTransaction, rulesetsEqual } from './nft-transaction.ts';

@@ -14,7 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SharedInformerFactory } from '../../client/cache/informer-factory.ts';
 import type { SharedInformer } from '../../client/cache/shared-informer.ts';
 import type { RestClient } from '../../client/rest/rest-client.ts';
-import { CommandError, runCommand } from '../network/run-command.ts';
+import { CommandError, runCommand } from '../host/run-command.ts';
 import { IptablesProxier } from './iptables-proxier.ts';
 import { NftablesProxier } from './nftables-proxier.ts';
 import { commandIn, type ProxyBackend } from './proxy-backend.ts';

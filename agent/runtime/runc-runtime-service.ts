@@ -14,7 +14,7 @@
  * left off while the containers keep running under their conmons.
  */
 import { randomBytes } from 'node:crypto';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname as nodeHostname } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -43,6 +43,7 @@ import { CriError } from '../cri/errors.ts';
 import { matchesContainerFilter, matchesPodSandboxFilter } from '../cri/filter.ts';
 import type { ContainerImageProvider } from '../cri/image-provider.ts';
 import type { PodNetwork, PodNetworkSandbox } from '../cri/pod-network.ts';
+import { runCommand } from '../host/run-command.ts';
 import { cgroupVersion, oomKilled, removeCgroup, type CgroupVersion } from './cgroups.ts';
 import { createWithConmon } from './conmon.ts';
 import { resolveContainerUser } from './container-user.ts';
@@ -125,14 +126,6 @@ function exists(path: string): Promise<boolean> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, (err, stdout, stderr) =>
-      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`)) : resolve(String(stdout)),
-    ),
-  );
 }
 
 function processAlive(pid: number): boolean {
@@ -421,7 +414,7 @@ export class RuncRuntimeService implements RuntimeService {
 
       const mount = await this.images.prepareRootfs(id, image.id);
       cleanup.defer('remove rootfs layer', () => this.images.removeRootfs(id));
-      await run('mount', ['-t', mount.type, '-o', mount.options.join(','), mount.source, rootfs]);
+      await runCommand('mount', ['-t', mount.type, '-o', mount.options.join(','), mount.source, rootfs]);
       cleanup.defer('unmount rootfs', () => this.unmountAll(rootfs));
 
       const imageConfig = image.config;
@@ -648,7 +641,7 @@ export class RuncRuntimeService implements RuntimeService {
   private async unmountAll(dir: string): Promise<void> {
     // Deepest first; lazily, so a relay still holding a file doesn't keep the rootfs busy.
     const mounts = (await mountsUnder(dir)).sort((a, b) => b.length - a.length);
-    for (const m of mounts) await run('umount', [m]).catch(() => run('umount', ['-l', m]));
+    for (const m of mounts) await runCommand('umount', [m]).catch(() => runCommand('umount', ['-l', m]));
   }
 
   async listContainers(filter?: ContainerFilter): Promise<Container[]> {

@@ -67,13 +67,18 @@ export function execArgs(id: string, cmd: string[], opts: ExecArgsOptions = {}):
   return args;
 }
 
+/** kubelet's --runtime-request-timeout default: 2m. */
+export const defaultRuntimeRequestTimeoutMs = 120_000;
+
 export class Runc {
   binary: string;
   readonly root: string;
+  readonly requestTimeoutMs: number;
 
-  constructor(binary: string, root: string) {
+  constructor(binary: string, root: string, requestTimeoutMs = defaultRuntimeRequestTimeoutMs) {
     this.binary = binary;
     this.root = root;
+    this.requestTimeoutMs = requestTimeoutMs;
   }
 
   /** The full argv (after the binary) for a subcommand's args. */
@@ -81,13 +86,19 @@ export class Runc {
     return [...globalArgs(this.root), ...args];
   }
 
+  /**
+   * Runs one subcommand. A runc stuck on a process that will not die (D state,
+   * a frozen cgroup) is SIGKILLed after the runtime request timeout, so no
+   * caller waits on it forever, as kubelet's --runtime-request-timeout.
+   */
   run(args: string[]): Promise<string> {
     const argv = this.argv(args);
     return new Promise((resolve, reject) => {
-      execFile(this.binary, argv, { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      execFile(this.binary, argv, { maxBuffer: 16 << 20, timeout: this.requestTimeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
         if (err) {
           const code = typeof err.code === 'number' ? err.code : null;
-          reject(new RuncExitError([this.binary, ...argv], code, String(stderr) || err.message));
+          const why = err.killed ? `no answer within ${this.requestTimeoutMs} ms, killed` : err.message;
+          reject(new RuncExitError([this.binary, ...argv], code, String(stderr) || why));
         } else resolve(String(stdout));
       });
     });

@@ -7,7 +7,6 @@
  * kubectl. Network namespaces go in a directory of their own so they can be
  * counted exactly while other tests run beside this one.
  */
-import { execFileSync } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runAgent, type RunningAgent } from '../../agent/main.ts';
@@ -17,7 +16,7 @@ import { Runc } from '../../agent/runtime/runc.ts';
 import { loadKubeconfig } from '../../client/kubeconfig.ts';
 import { runScheduler, type RunningScheduler } from '../../scheduler/main.ts';
 import { startKubeletFixture, type KubeletFixture } from '../agent/kubelet/kubelet-fixture.ts';
-import { bridgePorts, cniPluginDirs } from '../agent/network/network-fixture.ts';
+import { bridgePorts, cniPluginDirs, trySh } from '../agent/network/network-fixture.ts';
 import { runcBinary, shimProcesses } from '../agent/runtime/runtime-fixture.ts';
 import type { KubectlResult } from '../support/test-cluster.ts';
 import { eventually } from '../support/wait-for.ts';
@@ -144,13 +143,7 @@ export async function startAgentNode(secondOctet: number): Promise<AgentNode> {
       await node.stopAgent().catch(() => undefined);
       // The kubelet fixture removes sandboxes, runc containers, mounts, cgroups, the bridge, the cluster and the root dir.
       await fx.teardown();
-      for (const name of await readdir(netnsDir).catch(() => [] as string[])) {
-        try {
-          execFileSync('umount', ['-l', join(netnsDir, name)], { stdio: 'ignore' });
-        } catch {
-          // not mounted
-        }
-      }
+      for (const name of await readdir(netnsDir).catch(() => [] as string[])) await trySh('umount', ['-l', join(netnsDir, name)]);
       await rm(netnsDir, { recursive: true, force: true });
     },
   };

@@ -7,7 +7,6 @@
  * test left on the host (mounts, runc containers, cgroups, netns, conmon
  * processes, bridge ports).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -211,13 +210,7 @@ export async function startKubeletFixture(secondOctet: number): Promise<KubeletF
           await runc.kill(c.id, 'SIGKILL').catch(() => undefined);
           await runc.delete(c.id, true).catch(() => undefined);
         }
-        for (const m of (await mountsUnder(rootDir)).sort((a, b) => b.length - a.length)) {
-          try {
-            execFileSync('umount', ['-l', m]);
-          } catch {
-            // already gone
-          }
-        }
+        for (const m of (await mountsUnder(rootDir)).sort((a, b) => b.length - a.length)) await trySh('umount', ['-l', m]);
         await removeCgroup(cgroupParent).catch(() => undefined);
         for (const n of await netnsNames().catch(() => [] as string[])) {
           if (sandboxIds.some((id) => n === `pier-${id}`)) await trySh('ip', ['netns', 'delete', n]);

@@ -18,6 +18,7 @@ import { Runc } from '../../../agent/runtime/runc.ts';
 import { buildBusyboxRootfs } from '../../support/busybox-rootfs.ts';
 import { TestImageProvider } from './test-image-provider.ts';
 import { TestPodNetwork } from './test-pod-network.ts';
+import { trySh } from '../network/network-fixture.ts';
 
 export const runcBinary = existsSync('/usr/bin/runc') ? '/usr/bin/runc' : '/usr/sbin/runc';
 
@@ -154,20 +155,10 @@ export async function startRuntimeFixture(): Promise<RuntimeFixture> {
         await runc.kill(c.id, 'SIGKILL').catch(() => {});
         await runc.delete(c.id, true).catch(() => {});
       }
-      for (const m of (await mountsUnder(rootDir)).sort((a, b) => b.length - a.length)) {
-        try {
-          execFileSync('umount', ['-l', m]);
-        } catch {
-          // already gone
-        }
-      }
+      for (const m of (await mountsUnder(rootDir)).sort((a, b) => b.length - a.length)) await trySh('umount', ['-l', m]);
       await removeCgroup(cgroupParent).catch(() => {});
       for (const n of await network.leftovers().catch(() => [])) {
-        try {
-          execFileSync('ip', ['netns', 'del', n]);
-        } catch {
-          // already gone
-        }
+        await trySh('ip', ['netns', 'del', n]);
       }
       await rm(rootDir, { recursive: true, force: true });
     },

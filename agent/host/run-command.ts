@@ -1,5 +1,5 @@
 /**
- * Runs the host tools pod networking drives (iproute2, nsenter, umount) and
+ * Runs the host tools the agent drives (iproute2, nsenter, mount, nft) and
  * folds their stderr into the error, as go-runc's runOrError does.
  */
 import { execFile } from 'node:child_process';
