@@ -24,11 +24,16 @@ const markMasqChain = 'PIER-MARK-MASQ';
 const externalServicesChain = 'PIER-EXTERNAL-SERVICES';
 const jumpComment = 'pier service proxy';
 
-/** Jumps from built-in chains into ours: [table, chain, rule args]. */
+/**
+ * Jumps from built-in chains into ours: [table, chain, rule args]. They are
+ * inserted in this order on the first sync, so POSTROUTING's masquerade is in
+ * place before PREROUTING and OUTPUT start to DNAT: no connection is ever
+ * translated to an endpoint without being masqueraded when it must be.
+ */
 const jumps: ReadonlyArray<readonly [string, string, readonly string[]]> = [
+  ['nat', 'POSTROUTING', ['-m', 'comment', '--comment', jumpComment, '-j', postroutingChain]],
   ['nat', 'PREROUTING', ['-m', 'comment', '--comment', jumpComment, '-j', servicesChain]],
   ['nat', 'OUTPUT', ['-m', 'comment', '--comment', jumpComment, '-j', servicesChain]],
-  ['nat', 'POSTROUTING', ['-m', 'comment', '--comment', jumpComment, '-j', postroutingChain]],
   ['filter', 'INPUT', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', jumpComment, '-j', externalServicesChain]],
   ['filter', 'FORWARD', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', jumpComment, '-j', servicesChain]],
   ['filter', 'FORWARD', ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', jumpComment, '-j', externalServicesChain]],
@@ -131,7 +136,7 @@ export class IptablesProxier implements ProxyBackend {
 
   async cleanup(): Promise<void> {
     this.#applied = undefined;
-    for (const [table, chain, args] of jumps) {
+    for (const [table, chain, args] of [...jumps].reverse()) {
       // Delete every copy: a crash between -C and -I cannot have made more than one, but be thorough.
       for (let i = 0; i < 10; i++) {
         const ok = await this.#run('iptables', ['-w', '-t', table, '-D', chain, ...args]).then(() => true, () => false);

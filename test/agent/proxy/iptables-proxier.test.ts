@@ -61,7 +61,7 @@ describe('ServiceProxy (iptables)', () => {
       return r.every((a) => a.body) ? r : undefined;
     });
     assert.deepEqual(names(r), new Set(['e1', 'e2']));
-    assert.ok(r.every((a) => a.body!.endsWith(` ${t.nodeBridgeIp}`)), 'masqueraded from outside the pod CIDR');
+    assert.ok(r.every((a) => a.body!.endsWith(` ${t.nodeBridgeIp}`)), `masqueraded from outside the pod CIDR: ${JSON.stringify(r.map((a) => a.body))}`);
     const np = await t.probe('tcp', t.nodeIp, nodePort, 10);
     assert.ok(np.every((a) => a.body), JSON.stringify(np));
     const rejected = await t.probe('tcp', ip(11), 80, 2);
