@@ -48,6 +48,12 @@ function freePort(): Promise<number> {
 }
 
 /** Every etcd this process started, so an abnormal exit still kills them. */
+/**
+ * How long a test file may live once it started etcd. Files under `node --test` (which sets
+ * NODE_TEST_CONTEXT) take a minute or two; benchmarks that borrow this helper are not limited.
+ */
+const testFileDeadlineSeconds = process.env.NODE_TEST_CONTEXT ? Number(process.env.PIER_TEST_FILE_DEADLINE_SECONDS ?? 900) : 10 * 365 * 86400;
+
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 function installExitHook(): void {
@@ -122,10 +128,21 @@ async function startOnce(binary: string): Promise<TestEtcd> {
     });
   });
   // The 'exit' hook misses signals and crashes; a detached watchdog kills etcd once this process is gone.
-  const watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 ${child.pid} 2>/dev/null; sleep 0.2; rm -rf '${dataDir}'`], {
-    stdio: 'ignore',
-    detached: true,
-  });
+  // It also ends a test file still alive after testFileDeadlineSeconds: a file stuck where no test timeout
+  // can fire (a blocked event loop) then fails alone, and the suite still finishes with its summary.
+  const watchdog = spawn(
+    'sh',
+    [
+      '-c',
+      `end=$(($(date +%s) + ${testFileDeadlineSeconds})); while kill -0 ${process.pid} 2>/dev/null; do ` +
+        `if [ "$(date +%s)" -ge "$end" ]; then kill -9 ${process.pid}; fi; sleep 1; done; ` +
+        `kill -9 ${child.pid} 2>/dev/null; sleep 0.2; rm -rf '${dataDir}'`,
+    ],
+    {
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
   watchdog.on('error', () => undefined);
   watchdog.unref();
   // Don't keep the test process alive just for etcd.
