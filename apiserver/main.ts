@@ -10,6 +10,7 @@ import { loadTokenFile } from './authn/token-file.ts';
 import { ApiServerMetricsRegistry, etcdRequestType } from './metrics/metrics.ts';
 import { ensurePki } from '../client/pki/pki-dir.ts';
 import { buildApiServer } from './server.ts';
+import { defaultCompactionIntervalMs } from './storage/etcd3/compactor.ts';
 import { Etcd3Storage } from './storage/etcd3/store.ts';
 import { ServiceIPRange } from './registry/services/allocation/service-ip-range.ts';
 
@@ -34,6 +35,8 @@ export interface ApiServerFlags {
   etcdWaitSeconds?: number;
   /** `--service-cluster-ip-range`: IPv4 CIDR for Service ClusterIPs; default 10.96.0.0/12. */
   serviceClusterIpRange?: string;
+  /** `--etcd-compaction-interval` in ms; default 5 min, 0 never compacts. */
+  etcdCompactionIntervalMs?: number;
 }
 
 /** A listening API server. */
@@ -131,6 +134,8 @@ export async function runApiServer(flags: ApiServerFlags): Promise<RunningApiSer
   const storage = new Etcd3Storage({
     endpoints: flags.etcdServers,
     onEtcdCall: (operation: string, key: string, seconds: number) => metrics.observeEtcd(operation, etcdRequestType(key), seconds),
+    compactionIntervalMs: flags.etcdCompactionIntervalMs ?? defaultCompactionIntervalMs,
+    onCompactionError: (err) => process.stderr.write(`pier apiserver: etcd compaction: ${err instanceof Error ? err.message : String(err)}\n`),
   });
   const loopback = ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost'].includes(flags.bindAddress);
   const advertiseHost = loopback ? '127.0.0.1' : flags.bindAddress;

@@ -30,6 +30,7 @@ export const apiserverCommand: CommandSpec = {
     { name: 'tls-private-key-file', value: 'FILE', help: 'serving private key (PEM)' },
     { name: 'token-auth-file', value: 'FILE', help: 'static token file: token,user,uid,"group1,group2" lines' },
     { name: 'service-cluster-ip-range', value: 'CIDR', help: 'IPv4 range Service ClusterIPs are allocated from', defaultText: '10.96.0.0/12' },
+    { name: 'etcd-compaction-interval', value: 'DURATION', help: 'how often etcd history is compacted; 0 never', defaultText: '5m0s' },
   ],
 };
 
@@ -54,6 +55,7 @@ export async function runApiServerCommand(argv: readonly string[]): Promise<void
   const layout = dataDirLayout(resolve(flags.string('data-dir') ?? defaultDataDir()));
   const explicitTokenFile = flags.string('token-auth-file');
   const serviceClusterIpRange = flags.string('service-cluster-ip-range');
+  const etcdCompactionIntervalMs = flags.duration('etcd-compaction-interval', 5 * 60_000);
 
   const fail = (message: string) => new CliError(`${command}: ${message}`);
   let adminToken: string | undefined;
@@ -69,6 +71,7 @@ export async function runApiServerCommand(argv: readonly string[]): Promise<void
       bindAddress,
       tokenAuthFile: explicitTokenFile !== undefined ? resolve(explicitTokenFile) : layout.tokenAuthFile,
       ...(serviceClusterIpRange !== undefined ? { serviceClusterIpRange } : {}),
+      etcdCompactionIntervalMs,
       ...(certFile !== undefined && keyFile !== undefined
         ? { tlsCertFile: resolve(certFile), tlsPrivateKeyFile: resolve(keyFile) }
         : { pkiDir: layout.pkiDir, extraSans: [...localServingNames(), ...(bindAddress === '0.0.0.0' ? [] : [bindAddress])] }),

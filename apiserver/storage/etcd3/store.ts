@@ -28,6 +28,7 @@ import {
   type Watcher,
   type WatchOptions,
 } from '../interface.ts';
+import { Compactor } from './compactor.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { prefixRangeEnd, resourcePrefix } from './keys.ts';
 import { decodeValue, isCompactedError, isFutureRevisionError, WatchCache } from './watch-cache.ts';
@@ -37,6 +38,10 @@ export interface Etcd3StorageOptions {
   endpoints: string[];
   /** Observes every etcd call (feeds etcd_request_duration_seconds). */
   onEtcdCall?: (operation: string, key: string, seconds: number) => void;
+  /** Compacts etcd's history this often (kube-apiserver's --etcd-compaction-interval); 0 or absent: never. */
+  compactionIntervalMs?: number;
+  /** A compaction round that failed (it is retried next interval). */
+  onCompactionError?: (err: unknown) => void;
 }
 
 /** How long a list or watch waits for the cache to reach a requested revision (as the cacher's 3 s). */
@@ -90,6 +95,7 @@ export class Etcd3Storage implements Storage {
   readonly #client: Etcd3;
   readonly #onEtcdCall: Etcd3StorageOptions['onEtcdCall'];
   readonly #caches = new Map<string, WatchCache>();
+  readonly #compactor: Compactor | undefined;
   #closed = false;
 
   constructor(options: Etcd3StorageOptions) {
@@ -98,6 +104,14 @@ export class Etcd3Storage implements Storage {
     // turn a successful create into AlreadyExists. Callers see etcd's answer; clients retry as with Kubernetes.
     this.#client = new Etcd3({ hosts: options.endpoints, faultHandling: { host: () => noopPolicy, global: noopPolicy } });
     this.#onEtcdCall = options.onEtcdCall;
+    if (options.compactionIntervalMs) {
+      this.#compactor = new Compactor({
+        client: this.#client,
+        intervalMs: options.compactionIntervalMs,
+        ...(options.onCompactionError ? { onError: options.onCompactionError } : {}),
+      });
+      this.#compactor.start();
+    }
   }
 
   async #call<T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> {
@@ -403,6 +417,7 @@ export class Etcd3Storage implements Storage {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.#compactor?.stop();
     for (const cache of [...this.#caches.values()]) cache.close();
     this.#caches.clear();
     this.#closed = true;
