@@ -92,7 +92,7 @@ export interface Preconditions {
  * get, create, guaranteedUpdate and delete return objects the caller owns.
  */
 export interface Storage {
-  /** Creates key; fails KeyExists. Sets metadata.resourceVersion in the returned object. */
+  /** Creates key; fails KeyExists. Takes obj over: sets its metadata.resourceVersion and returns it. */
   create(key: string, obj: KubeObject): Promise<KubeObject>;
   /** Reads key (consistent). Fails KeyNotFound. */
   get(key: string): Promise<KubeObject>;

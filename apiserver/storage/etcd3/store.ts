@@ -160,9 +160,10 @@ export class Etcd3Storage implements Storage {
       }),
     );
     if (!res.succeeded) throw new StorageError('KeyExists', key, `key ${key} already exists`);
-    const created = JSON.parse(value) as KubeObject;
-    created.metadata.resourceVersion = res.header.revision;
-    return created;
+    // `value` is obj's JSON, so obj is what was stored: return it rather than parse a copy. The caller
+    // hands over obj (a freshly decoded request body), as the create path does.
+    obj.metadata.resourceVersion = res.header.revision;
+    return obj;
   }
 
   async get(key: string): Promise<KubeObject> {
