@@ -23,6 +23,7 @@ export const controllerManagerCommand: CommandSpec = {
       help: 'tolerationSeconds for pods without a toleration of unreachable/not-ready nodes',
       defaultText: '300',
     },
+    { name: 'terminated-pod-gc-threshold', value: 'N', help: 'terminated pods kept before the oldest are deleted; 0 keeps all', defaultText: '12500' },
   ],
 };
 
@@ -45,13 +46,14 @@ export async function runControllerManagerCommand(argv: readonly string[]): Prom
   const leaderElect = flags.string('leader-elect') ?? 'true';
   if (leaderElect !== 'true' && leaderElect !== 'false') throw usageError(command, `--leader-elect must be true or false, got "${leaderElect}"`);
   const timing = controllerTimingFlags(flags);
+  const terminatedPodGcThreshold = flags.integer('terminated-pod-gc-threshold', 12_500, 0);
   const { knownControllers, runControllerManager } = await import('../controllers/main.ts');
   const requested = flags.list('controllers');
   const controllers = requested === undefined || (requested.length === 1 && requested[0] === '*') ? knownControllers() : requested;
   const unknown = controllers.filter((c) => !knownControllers().includes(c));
   if (unknown.length > 0) throw usageError(command, `unknown controller "${unknown[0]}" (known: ${knownControllers().join(', ')})`);
   const access = clusterAccessFor(command, kubeconfig);
-  const manager = runControllerManager(access, { leaderElect: leaderElect === 'true', controllers, ...timing });
+  const manager = runControllerManager(access, { leaderElect: leaderElect === 'true', controllers, ...timing, terminatedPodGcThreshold });
   process.stdout.write(
     `${command}: running ${controllers.join(', ') || 'no controllers'} against ${access.server}${leaderElect === 'true' ? ' (leader election on kube-system/pier-controller-manager)' : ''}\n`,
   );

@@ -16,6 +16,7 @@ import { NamespaceController } from './namespace/namespace-controller.ts';
 import { NodeIpamController } from './nodeipam/node-ipam-controller.ts';
 import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.ts';
 import { TaintEvictionController } from './nodelifecycle/taint-eviction-controller.ts';
+import { PodGcController } from './podgc/pod-gc-controller.ts';
 
 /** Options of `pier controller-manager` that individual controllers read. */
 export interface ControllerManagerOptions {
@@ -23,6 +24,8 @@ export interface ControllerManagerOptions {
   nodeMonitorGracePeriodMs?: number;
   /** tolerationSeconds given to pods without an unreachable/not-ready toleration. Default 300. */
   defaultUnreachableTolerationSeconds?: number;
+  /** Terminated pods kept before the pod GC deletes the oldest (`--terminated-pod-gc-threshold`). Default 12,500. */
+  terminatedPodGcThreshold?: number;
 }
 
 export interface ControllerDescriptor {
@@ -45,6 +48,7 @@ export const controllerDescriptors: readonly ControllerDescriptor[] = [
   { name: 'endpointslice', workers: 5, create: (ctx) => new EndpointSliceController(ctx) },
   { name: 'node-ipam', workers: 1, create: (ctx) => new NodeIpamController(ctx) },
   { name: 'garbage-collector', workers: 20, create: (ctx) => new GarbageCollector(ctx) },
+  { name: 'podgc', workers: 1, create: (ctx, o) => new PodGcController(ctx, { ...defined('terminatedPodGcThreshold', o.terminatedPodGcThreshold) }) },
   { name: 'namespace', workers: 5, create: (ctx) => new NamespaceController(ctx) },
   {
     name: 'node-lifecycle',
