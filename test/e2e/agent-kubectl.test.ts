@@ -3,11 +3,14 @@
  * in-process scheduler and runAgent (runc + conmon, image store with the
  * imported busybox image, CNI bridge). kubectl apply → Running with a pod IP,
  * logs (-f, --previous), exec (exit codes, stdin), port-forward to a busybox
- * httpd, crash-loop back-off as `kubectl get` shows it, and graceful
+ * httpd, kubectl cp both ways, crash-loop back-off as `kubectl get` shows it, and graceful
  * `kubectl delete` that leaves nothing on the host.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ipv4InCidr } from '../../agent/network/ipv4-cidr.ts';
 import { freePort } from '../support/test-registry.ts';
@@ -158,9 +161,25 @@ describe('kubectl against a real agent', () => {
     await node.kubectl(['delete', 'pod', 'crasher', '--grace-period=1']);
   });
 
+  test('kubectl cp copies a file into the pod and back out (tar over exec)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pier-cp-'));
+    try {
+      const content = `copied ${'x'.repeat(70_000)}\nlast line\n`;
+      await writeFile(join(dir, 'in.txt'), content);
+      await node.kubectl(['cp', join(dir, 'in.txt'), 'web:/tmp/in.txt', '-c', 'main']);
+      assert.equal((await node.kubectl(['exec', 'web', '-c', 'main', '--', 'wc', '-c', '/tmp/in.txt'])).stdout.trim().split(/\s+/)[0], String(content.length));
+      await node.kubectl(['cp', 'web:/tmp/in.txt', join(dir, 'out.txt'), '-c', 'main']);
+      assert.equal(await readFile(join(dir, 'out.txt'), 'utf8'), content);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('kubectl delete stops the pod gracefully and leaves nothing behind on the host', async () => {
     const before = await node.footprint();
-    assert.equal(before.runcContainers.length, 2, `the web pod's sandbox and container: ${before.runcContainers.join(', ')}`);
+    // Sandboxes have no process of their own (a netns), so web's one container is its runc container.
+    const webId = String((await node.pod('web')).status.containerStatuses[0].containerID).replace(/^runc:\/\//, '');
+    assert.ok(before.runcContainers.includes(`${webId} (running)`), `web's container ${webId} among ${before.runcContainers.join(', ')}`);
     assert.equal(before.netns.length, 1, before.netns.join(', '));
     assert.equal(before.veths.length, 1, before.veths.join(', '));
     assert.equal(before.ipLeases.length, 1, before.ipLeases.join(', '));
