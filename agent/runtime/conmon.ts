@@ -6,9 +6,16 @@
  *
  * conmon reports the result of `runc create` on a sync pipe passed as fd 3
  * (`_OCI_SYNCPIPE`): `{"data": <pid>}`, or a negative `data` with `message`.
+ *
+ * For attach, conmon listens on a SOCK_SEQPACKET socket `attach` in the
+ * bundle, reachable through the symlink `<socket-dir-path>/<-u id>` (kept
+ * short for sun_path), and reads window sizes from the `ctl` FIFO in the
+ * bundle (conmon src/conn_sock.c, src/ctrl.c).
  */
 import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface ConmonOptions {
   conmonBinary: string;
@@ -29,6 +36,12 @@ export interface ConmonOptions {
   /** conmon's own diagnostics (it must not write to a pipe the agent may have closed). */
   conmonLogFile: string;
   stdin: boolean;
+  /**
+   * Keep the container's stdin open when an attach client disconnects
+   * (`--leave-stdin-open`); without it conmon closes stdin at the first
+   * disconnect, which is CRI's stdinOnce.
+   */
+  leaveStdinOpen?: boolean;
   tty: boolean;
   timeoutMs?: number;
 }
@@ -52,6 +65,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
   ];
   if (o.logSizeMax !== undefined && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
   if (o.stdin) args.push('-i');
+  if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open');
   if (o.tty) args.push('-t');
   return args;
 }
@@ -105,5 +119,49 @@ export async function createWithConmon(o: ConmonOptions): Promise<number> {
     throw err;
   } finally {
     await log.close();
+  }
+}
+
+/** Longest unix socket path (Linux sockaddr_un.sun_path, including its NUL). */
+const sunPathSize = 108;
+
+/**
+ * The symlink conmon makes from `<socketDir>/<id>` to the bundle. conmon
+ * drops the last character when the link's path is exactly sun_path minus
+ * one long, so the link does not collide with a socket path of that length
+ * (socket_parent_dir in src/conn_sock.c).
+ */
+export function conmonSocketLink(socketDir: string, containerId: string): string {
+  const link = join(socketDir, containerId);
+  return link.length === sunPathSize - 1 ? link.slice(0, sunPathSize - 2) : link;
+}
+
+/** The name of conmon's attach socket inside the directory {@link conmonSocketLink} points to. */
+export const conmonAttachSocketName = 'attach';
+
+/** conmon's control FIFO, which takes `<type> <height> <width>\n` lines (src/ctrl.c ctrl_cb). */
+export function conmonControlFifo(bundle: string): string {
+  return join(bundle, 'ctl');
+}
+
+/** conmon's control message type for a terminal resize (WIN_RESIZE_EVENT in src/config.h). */
+const windowResizeEvent = 1;
+
+/** The control line that resizes the container's terminal, as podman writes it. */
+export function windowResizeMessage(width: number, height: number): string {
+  return `${windowResizeEvent} ${Math.trunc(height)} ${Math.trunc(width)}\n`;
+}
+
+/**
+ * Resizes the container's terminal through conmon's control FIFO. The FIFO
+ * is opened non-blocking: with conmon gone there is no reader and the open
+ * fails (ENXIO) instead of waiting for one forever.
+ */
+export async function resizeConmonTerminal(bundle: string, width: number, height: number): Promise<void> {
+  const fifo = await open(conmonControlFifo(bundle), constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    await fifo.write(windowResizeMessage(width, height));
+  } finally {
+    await fifo.close();
   }
 }

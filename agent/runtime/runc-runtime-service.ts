@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname as nodeHostname } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type {
   AttachRequest,
@@ -45,7 +45,8 @@ import type { ContainerImageProvider } from '../cri/image-provider.ts';
 import type { PodNetwork, PodNetworkSandbox } from '../cri/pod-network.ts';
 import { runCommand } from '../host/run-command.ts';
 import { cgroupVersion, oomKilled, removeCgroup, type CgroupVersion } from './cgroups.ts';
-import { createWithConmon } from './conmon.ts';
+import { startAttachSession } from './container-attach.ts';
+import { conmonAttachSocketName, conmonSocketLink, createWithConmon, resizeConmonTerminal } from './conmon.ts';
 import { resolveContainerUser } from './container-user.ts';
 import { startExecSession } from './exec-session.ts';
 import { mountsUnder } from './mountinfo.ts';
@@ -63,6 +64,8 @@ export interface RuncRuntimeServiceOptions {
   /** runc's `--root` (its state directory); default `<rootDir>/runc`. */
   runtimeRoot?: string;
   conmonBinary?: string;
+  /** Connects attach sessions' stdin to conmon's SOCK_SEQPACKET attach socket; default `/usr/bin/socat`. */
+  socatBinary?: string;
   images: ContainerImageProvider;
   network: PodNetwork;
   /** cgroupfs parent of every pod cgroup (`<cgroupParent>/pod<uid>`); default `/pier.slice`. */
@@ -161,6 +164,7 @@ export class RuncRuntimeService implements RuntimeService {
   private readonly rootDir: string;
   private runtimeBinary: string;
   private readonly conmonBinary: string;
+  private readonly socatBinary: string;
   private readonly images: ContainerImageProvider;
   private readonly network: PodNetwork;
   private readonly cgroupParent: string;
@@ -181,6 +185,7 @@ export class RuncRuntimeService implements RuntimeService {
     this.rootDir = options.rootDir;
     this.runtimeBinary = options.runtimeBinary ?? '/usr/bin/runc';
     this.conmonBinary = options.conmonBinary ?? '/usr/bin/conmon';
+    this.socatBinary = options.socatBinary ?? '/usr/bin/socat';
     this.images = options.images;
     this.network = options.network;
     this.cgroupParent = options.cgroupParent ?? '/pier.slice';
@@ -200,8 +205,9 @@ export class RuncRuntimeService implements RuntimeService {
         this.runtimeBinary = '/usr/sbin/runc';
         this.runc.binary = '/usr/sbin/runc';
       }
-      for (const bin of [this.runtimeBinary, this.conmonBinary]) {
-        if (!(await exists(bin))) throw new Error(`${bin} is missing: apt-get install ${bin.endsWith('conmon') ? 'conmon' : bin.endsWith('crun') ? 'crun' : 'runc'}`);
+      for (const bin of [this.runtimeBinary, this.conmonBinary, this.socatBinary]) {
+        const pkg = bin.endsWith('conmon') ? 'conmon' : bin.endsWith('socat') ? 'socat' : bin.endsWith('crun') ? 'crun' : 'runc';
+        if (!(await exists(bin))) throw new Error(`${bin} is missing: apt-get install ${pkg}`);
       }
       await mkdir(this.rootDir, { recursive: true, mode: 0o700 });
       for (const s of await this.sandboxStore.loadAll()) this.sandboxes.set(s.id, s);
@@ -373,6 +379,11 @@ export class RuncRuntimeService implements RuntimeService {
     return this.containerStore.pathOf(id);
   }
 
+  /** conmon's `--socket-dir-path`: it links `<id>` there to the bundle, where the attach socket is. */
+  private socketDir(): string {
+    return join(this.rootDir, 'sockets');
+  }
+
   private bundleDir(id: string): string {
     return join(this.containerDir(id), 'bundle');
   }
@@ -496,10 +507,11 @@ export class RuncRuntimeService implements RuntimeService {
         logPath,
         logSizeMax: this.logSizeMax,
         exitDir: join(dir, 'exits'),
-        socketDir: join(this.rootDir, 'sockets'),
+        socketDir: this.socketDir(),
         persistDir: join(dir, 'persist'),
         conmonLogFile: join(dir, 'conmon.log'),
         stdin: config.stdin ?? false,
+        leaveStdinOpen: !(config.stdinOnce ?? false),
         tty,
       });
 
@@ -627,7 +639,7 @@ export class RuncRuntimeService implements RuntimeService {
       await removeCgroup(c.cgroupsPath);
       await this.unmountAll(join(this.bundleDir(containerId), 'rootfs'));
       await this.images.removeRootfs(containerId);
-      await rm(join(this.rootDir, 'sockets', containerId), { force: true });
+      await rm(conmonSocketLink(this.socketDir(), containerId), { force: true });
       await this.containerStore.remove(containerId);
       this.containers.delete(containerId);
     });
@@ -774,11 +786,30 @@ export class RuncRuntimeService implements RuntimeService {
     return session;
   }
 
-  attach(request: AttachRequest): Promise<ExecStreams> {
-    // conmon's attach socket is SOCK_SEQPACKET, which Node's net module cannot open.
-    return Promise.reject(
-      new CriError('Unimplemented', `attach to ${request.containerId}: not implemented (conmon's attach socket is SOCK_SEQPACKET)`),
-    );
+  async attach(request: AttachRequest): Promise<ExecStreams> {
+    await this.load();
+    const c = await this.requireRunning(request.containerId);
+    if (request.stdin && !c.config.stdin) {
+      throw new CriError('FailedPrecondition', `cannot attach stdin to container ${c.id}: it was not created with stdin (set stdin: true on the container)`);
+    }
+    const link = conmonSocketLink(this.socketDir(), c.id);
+    return startAttachSession({
+      containerId: c.id,
+      logPath: c.logPath,
+      tty: c.tty,
+      stdout: request.stdout ?? true,
+      stderr: request.stderr ?? true,
+      ...(request.stdin
+        ? { stdin: { socatBinary: this.socatBinary, socketDir: dirname(link), socketPath: join(basename(link), conmonAttachSocketName) } }
+        : {}),
+      ...(c.tty ? { resize: (width: number, height: number) => resizeConmonTerminal(this.bundleDir(c.id), width, height) } : {}),
+      running: async () => {
+        // conmon writes the exit file after draining the container's output into the log.
+        if (await exists(this.exitFile(c.id))) return false;
+        const conmonPid = Number((await readFile(join(this.containerDir(c.id), 'conmon.pid'), 'utf8').catch(() => '')).trim());
+        return conmonPid > 0 && processAlive(conmonPid) && !(await this.isZombie(conmonPid));
+      },
+    });
   }
 
   async portForward(podSandboxId: string, port: number): Promise<Duplex> {

@@ -27,6 +27,7 @@ export function requirePrerequisites(): void {
   if (process.getuid?.() !== 0) throw new Error('runtime tests need root (run them as root)');
   if (!existsSync(runcBinary)) throw new Error('runc is missing: apt-get install runc');
   if (!existsSync('/usr/bin/conmon')) throw new Error('conmon is missing: apt-get install conmon');
+  if (!existsSync('/usr/bin/socat')) throw new Error('socat is missing: apt-get install socat');
   for (const tool of ['ip', 'nsenter', 'script', 'mount']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`]);
