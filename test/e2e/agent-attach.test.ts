@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { busyboxImage, eventually, isReady, podManifest, startAgentNode, type AgentNode, type HostFootprint } from './agent-node.ts';
+import { assertHostAsBefore, busyboxImage, eventually, isReady, podManifest, startAgentNode, type AgentNode, type HostFootprint } from './agent-node.ts';
 
 let node: AgentNode;
 let baseline: HostFootprint;
@@ -72,11 +72,6 @@ describe('kubectl attach against a real agent', () => {
   test('nothing is left on the host after the pods are deleted', async () => {
     await node.kubectl(['delete', 'pods', '--all', '--grace-period=1']);
     assert.equal((await node.kubectl(['get', 'pods', '--no-headers'], { allowFailure: true })).stdout, '');
-    const clean = await eventually('the host back to where it was', async () => {
-      const now = await node.footprint();
-      return JSON.stringify(now) === JSON.stringify(baseline) ? now : undefined;
-    }, 30_000).catch(() => node.footprint());
-    assert.deepEqual(clean, baseline);
-    assert.deepEqual(baseline, { mounts: [], runcContainers: [], conmons: [], netns: [], veths: [], cgroups: [], ipLeases: [] });
+    await assertHostAsBefore(node, baseline);
   });
 });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ipv4InCidr } from '../../agent/network/ipv4-cidr.ts';
 import { freePort } from '../support/test-registry.ts';
-import { busyboxImage, eventually, isReady, podManifest, startAgentNode, type AgentNode, type HostFootprint } from './agent-node.ts';
+import { assertHostAsBefore, busyboxImage, eventually, isReady, podManifest, startAgentNode, type AgentNode, type HostFootprint } from './agent-node.ts';
 
 let node: AgentNode;
 let baseline: HostFootprint;
@@ -195,11 +195,6 @@ describe('kubectl against a real agent', () => {
     const gone = await node.kubectl(['get', 'pod', 'web'], { allowFailure: true });
     assert.match(gone.stderr, /NotFound/);
 
-    const clean = await eventually('the host back to where it was', async () => {
-      const now = await node.footprint();
-      return JSON.stringify(now) === JSON.stringify(baseline) ? now : undefined;
-    }, 30_000).catch(() => node.footprint());
-    assert.deepEqual(clean, baseline);
-    assert.deepEqual(baseline, { mounts: [], runcContainers: [], conmons: [], netns: [], veths: [], cgroups: [], ipLeases: [] });
+    await assertHostAsBefore(node, baseline);
   });
 });

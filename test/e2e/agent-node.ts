@@ -7,6 +7,7 @@
  * kubectl. Network namespaces go in a directory of their own so they can be
  * counted exactly while other tests run beside this one.
  */
+import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runAgent, type RunningAgent } from '../../agent/main.ts';
@@ -51,6 +52,16 @@ export interface AgentNode {
 }
 
 export { eventually } from '../support/wait-for.ts';
+
+/** Waits (30 s) for the node's host footprint to return to `baseline`, which must itself be clean. */
+export async function assertHostAsBefore(node: AgentNode, baseline: HostFootprint): Promise<void> {
+  const clean = await eventually('the host back to where it was', async () => {
+    const now = await node.footprint();
+    return JSON.stringify(now) === JSON.stringify(baseline) ? now : undefined;
+  }, 30_000).catch(() => node.footprint());
+  assert.deepEqual(clean, baseline);
+  assert.deepEqual(baseline, { mounts: [], runcContainers: [], conmons: [], netns: [], veths: [], cgroups: [], ipLeases: [] });
+}
 
 export const isReady = (pod: any): boolean =>
   pod?.status?.phase === 'Running' && pod.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
