@@ -73,7 +73,8 @@ describe('pod garbage collector', () => {
     })();
 
     const quarantineMs = 1500;
-    await h.startControllers((ctx) => [new PodGcController(ctx, { gcCheckPeriodMs: 200, quarantineMs })]);
+    // Each test stops its own collector, so one test's collector never acts on the next test's pods.
+    const stop = await h.startControllers((ctx) => [new PodGcController(ctx, { gcCheckPeriodMs: 200, quarantineMs })]);
     const deletedAt = Date.now();
     await h.client.delete(nodesPath(doomed));
 
@@ -90,6 +91,7 @@ describe('pod garbage collector', () => {
     assert.equal(condition?.message, 'PodGC: node no longer exists');
 
     assert.equal(await exists(ns, 'on-live'), true, 'a pod on a live node stays');
+    await stop();
     assert.equal(h.errors.length, 0, errorText(h.errors));
   });
 
@@ -111,9 +113,11 @@ describe('pod garbage collector', () => {
     await setPhase(ns, 'running', 'Running');
 
     // The threshold counts terminated pods cluster-wide; this namespace holds all of them.
-    await h.startControllers((ctx) => [new PodGcController(ctx, { terminatedPodGcThreshold: 3, gcCheckPeriodMs: 200 })]);
+    // Each test stops its own collector, so one test's collector never acts on the next test's pods.
+    const stop = await h.startControllers((ctx) => [new PodGcController(ctx, { terminatedPodGcThreshold: 3, gcCheckPeriodMs: 200 })]);
     await waitFor('the two oldest terminated pods to go', async () => (!(await exists(ns, 'old-1')) && !(await exists(ns, 'old-2')) ? true : undefined), 30_000);
     for (const name of ['young-1', 'young-2', 'young-3', 'running']) assert.equal(await exists(ns, name), true, `${name} kept`);
+    await stop();
     assert.equal(h.errors.length, 0, errorText(h.errors));
   });
 
@@ -131,9 +135,11 @@ describe('pod garbage collector', () => {
       await h.client.delete(podsPath(ns, name), { gracePeriodSeconds: 3600 });
     }
     assert.equal(await exists(ns, 'stuck'), true);
-    await h.startControllers((ctx) => [new PodGcController(ctx, { gcCheckPeriodMs: 200 })]);
+    // Each test stops its own collector, so one test's collector never acts on the next test's pods.
+    const stop = await h.startControllers((ctx) => [new PodGcController(ctx, { gcCheckPeriodMs: 200 })]);
     await waitFor('the pod on the out-of-service node to go', async () => (!(await exists(ns, 'stuck')) ? true : undefined), 30_000);
     assert.equal(await exists(ns, 'waiting'), true, 'a terminating pod on a NotReady node without the taint waits for its kubelet');
+    await stop();
     assert.equal(h.errors.length, 0, errorText(h.errors));
   });
 });

@@ -66,6 +66,8 @@ test('streaming exec with a tty, and resize', async (t) => {
   session.stdin.write('tty; stty size; exit 3\n');
   assert.equal(await session.exitCode, 3);
   const text = await out;
-  assert.match(text, /\/dev\/pts\/\d+\r\n/);
-  assert.match(text, /45 123\r\n/);
+  // Once in some 20 loaded runs every line came out as \r\r\n (the outer pty still translating
+  // newlines) while echo was already off; a terminal shows both the same, so the check allows it.
+  assert.match(text, /\/dev\/pts\/\d+\r+\n/);
+  assert.match(text, /45 123\r+\n/);
 });
