@@ -8,6 +8,9 @@
  * WatchCache per resource prefix; paginated and Exact lists read etcd at a
  * revision, as the cacher delegates them.
  *
+ * Transactions (every write) run on a worker thread with its own client
+ * (txn-thread.ts), so the gRPC work of writes leaves the event loop.
+ *
  * Objects returned by list and watch are shared with the watch cache: treat
  * them as read-only (clone before mutating). get/create/update/delete return
  * fresh objects.
@@ -30,6 +33,7 @@ import {
 } from '../interface.ts';
 import { Compactor } from './compactor.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { TxnThread } from './txn-thread.ts';
 import { prefixRangeEnd, resourcePrefix } from './keys.ts';
 import { decodeValue, isCompactedError, isFutureRevisionError, WatchCache } from './watch-cache.ts';
 
@@ -96,6 +100,8 @@ export class Etcd3Storage implements Storage {
   readonly #onEtcdCall: Etcd3StorageOptions['onEtcdCall'];
   readonly #caches = new Map<string, WatchCache>();
   readonly #compactor: Compactor | undefined;
+  /** Writes go through a second thread's client (see txn-thread.ts); reads and watches use #client. */
+  readonly #txns: TxnThread;
   #closed = false;
 
   constructor(options: Etcd3StorageOptions) {
@@ -104,6 +110,7 @@ export class Etcd3Storage implements Storage {
     // turn a successful create into AlreadyExists. Callers see etcd's answer; clients retry as with Kubernetes.
     this.#client = new Etcd3({ hosts: options.endpoints, faultHandling: { host: () => noopPolicy, global: noopPolicy } });
     this.#onEtcdCall = options.onEtcdCall;
+    this.#txns = new TxnThread(options.endpoints);
     if (options.compactionIntervalMs) {
       this.#compactor = new Compactor({
         client: this.#client,
@@ -154,7 +161,7 @@ export class Etcd3Storage implements Storage {
     const value = encode(obj);
     const k = Buffer.from(key);
     const res = await this.#call('create', key, () =>
-      this.#client.kv.txn({
+      this.#txns.txn({
         compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
         success: [{ request_put: { key: k, value: Buffer.from(value) } }],
       }),
@@ -203,7 +210,7 @@ export class Etcd3Storage implements Storage {
       }
       const modRevision = state.modRevision;
       const res = await this.#call('update', key, () =>
-        this.#client.kv.txn({
+        this.#txns.txn({
           compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: modRevision }],
           success: [{ request_put: { key: k, value: Buffer.from(value) } }],
           failure: [{ request_range: { key: k } }],
@@ -253,7 +260,7 @@ export class Etcd3Storage implements Storage {
       if (validateDeletion) await validateDeletion(decodeValue(kv));
       const modRevision = kv.mod_revision;
       const res = await this.#call('delete', key, () =>
-        this.#client.kv.txn({
+        this.#txns.txn({
           compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: modRevision }],
           success: [{ request_delete_range: { key: k } }],
           failure: [{ request_range: { key: k } }],
@@ -422,6 +429,7 @@ export class Etcd3Storage implements Storage {
     for (const cache of [...this.#caches.values()]) cache.close();
     this.#caches.clear();
     this.#closed = true;
+    await this.#txns.close();
     this.#client.close();
   }
 }
