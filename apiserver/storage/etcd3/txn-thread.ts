@@ -4,7 +4,8 @@
  * decoding, validation, the watch cache), and Node runs all of that on one
  * event loop. Writes are what a busy cluster does most, so their transactions
  * go to a second thread with its own `etcd3` client; reads and watches stay on
- * the main client. Requests keep their order: one thread, one connection.
+ * the main client. As before, concurrent transactions are independent gRPC
+ * calls: each is atomic, and etcd orders them as they arrive.
  *
  * Messages are structured clones, which turn Buffers into plain Uint8Arrays:
  * answers get their Buffers back before anyone calls toString() on them.
