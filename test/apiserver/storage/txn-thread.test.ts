@@ -3,28 +3,16 @@
  * with real Buffers, many concurrent transactions each get their answer,
  * and a closed thread refuses work instead of hanging.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Etcd3 } from 'etcd3';
 import { TxnThread } from '../../../apiserver/storage/etcd3/txn-thread.ts';
-import { startEtcd, type TestEtcd } from '../../support/etcd.ts';
+import { etcdWithRawClient } from '../../support/etcd-fixture.ts';
 
-let etcd: TestEtcd;
-let raw: Etcd3;
-
-before(async () => {
-  etcd = await startEtcd();
-  raw = new Etcd3({ hosts: etcd.endpoint });
-});
-
-after(async () => {
-  raw?.close();
-  await etcd?.stop();
-});
+const fx = etcdWithRawClient();
 
 describe('TxnThread', () => {
   it('returns etcd answers with Buffers that read back as the stored text', async () => {
-    const thread = new TxnThread([etcd.endpoint]);
+    const thread = new TxnThread([fx.etcd.endpoint]);
     try {
       const key = Buffer.from('/registry/things/a');
       const put = await thread.txn({ compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }], success: [{ request_put: { key, value: Buffer.from('héllo') } }] });
@@ -48,13 +36,13 @@ describe('TxnThread', () => {
   });
 
   it('answers each of many concurrent transactions, each at its own revision', async () => {
-    const thread = new TxnThread([etcd.endpoint]);
+    const thread = new TxnThread([fx.etcd.endpoint]);
     try {
       const answers = await Promise.all(
         Array.from({ length: 100 }, (_, i) => thread.txn({ success: [{ request_put: { key: Buffer.from(`/registry/things/many-${i}`), value: Buffer.from(String(i)) } }] })),
       );
       assert.equal(new Set(answers.map((a) => a.header.revision)).size, 100);
-      const stored = await raw.getAll().prefix('/registry/things/many-').strings();
+      const stored = await fx.raw.getAll().prefix('/registry/things/many-').strings();
       assert.equal(Object.keys(stored).length, 100);
       assert.equal(stored['/registry/things/many-42'], '42');
     } finally {
@@ -63,7 +51,7 @@ describe('TxnThread', () => {
   });
 
   it('rejects work once closed, and reports an unreachable etcd as an error', async () => {
-    const thread = new TxnThread([etcd.endpoint]);
+    const thread = new TxnThread([fx.etcd.endpoint]);
     await thread.close();
     await assert.rejects(thread.txn({ success: [] }), /closed/);
     const nowhere = new TxnThread(['http://127.0.0.1:1']);
