@@ -19,8 +19,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
+import { writeWithBackpressure } from '../io/write-with-backpressure.ts';
 
 export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
@@ -47,19 +48,6 @@ function decompressed(path: string, compression: LayerCompression): Readable {
   const decompressor = compression === 'gzip' ? createGunzip() : createZstdDecompress();
   source.on('error', (err) => decompressor.destroy(err));
   return source.pipe(decompressor);
-}
-
-/** Resolves when `stream` can take more, or is gone (tar may stop reading after the end-of-archive blocks). */
-function drained(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
 }
 
 /** Runs a helper binary, failing with its stderr and an install hint when it is missing. */
@@ -104,9 +92,8 @@ export async function applyLayer(blobPath: string, dest: string): Promise<{ diff
   try {
     for await (const chunk of decompressed(blobPath, compression) as AsyncIterable<Buffer>) {
       hash.update(chunk);
-      if (!tar.stdin.destroyed && !tar.stdin.writableEnded) {
-        if (!tar.stdin.write(chunk)) await drained(tar.stdin);
-      }
+      // Gone early is fine (tar may stop reading after the end-of-archive blocks).
+      await writeWithBackpressure(tar.stdin, chunk);
     }
   } catch (err) {
     tar.kill('SIGKILL');

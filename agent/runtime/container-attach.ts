@@ -13,7 +13,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import type { ExecStreams } from '../cri/api.ts';
 import { CriError } from '../cri/errors.ts';
-import { readCriLog, writeWithBackpressure } from './cri-log.ts';
+import { writeWithBackpressure } from '../io/write-with-backpressure.ts';
+import { readCriLog } from './cri-log.ts';
 
 export interface AttachSessionOptions {
   containerId: string;

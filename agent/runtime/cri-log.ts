@@ -7,7 +7,6 @@
  * {@link readCriLog}.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
 
 export type CriLogStream = 'stdout' | 'stderr';
 
@@ -66,20 +65,6 @@ async function readFrom(file: FileHandle, position: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Writes `data`, resolving once `out` can take more (or is gone): a slow reader slows the follower, not memory. */
-export function writeWithBackpressure(out: Writable, data: Buffer): Promise<void> {
-  if (out.destroyed || out.writableEnded) return Promise.resolve();
-  if (out.write(data)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      out.off('drain', done);
-      out.off('close', done);
-      resolve();
-    };
-    out.on('drain', done);
-    out.on('close', done);
-  });
-}
 
 export interface FollowControl {
   /** Whether the container still runs; following stops once it does not and the file has no more lines. */

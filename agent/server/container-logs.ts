@@ -7,7 +7,8 @@
  * as the file grows until the container stops running or the client leaves.
  */
 import type { Writable } from 'node:stream';
-import { readCriLog, writeWithBackpressure, type CriLogLine, type FollowControl } from '../runtime/cri-log.ts';
+import { writeWithBackpressure } from '../io/write-with-backpressure.ts';
+import { readCriLog, type CriLogLine, type FollowControl } from '../runtime/cri-log.ts';
 
 export type { FollowControl } from '../runtime/cri-log.ts';
 

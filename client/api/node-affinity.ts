@@ -5,6 +5,7 @@
  * ORed, requirements within a term ANDed, and a term with no requirements
  * matches nothing; matchFields supports `metadata.name`, as Kubernetes does.
  */
+import { valueMatches, type Operator } from '../labels/selector.ts';
 
 export type NodeSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
 
@@ -47,33 +48,12 @@ export interface NodeConstrainedPod {
   spec: { nodeSelector?: Record<string, string>; affinity?: Affinity };
 }
 
-/** Integer parsing as strconv.ParseInt: anything else makes Gt/Lt false. */
-function parseInt64(s: string): number | undefined {
-  return /^[+-]?\d+$/.test(s) ? Number(s) : undefined;
-}
+/** NodeSelectorOperator as the label selector operator it means (nodeSelectorRequirementsAsSelector). */
+const asLabelOperator: Readonly<Record<NodeSelectorOperator, Operator>> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!', Gt: 'gt', Lt: 'lt' };
 
 export function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1) return false;
-      const have = parseInt64(value);
-      const want = parseInt64(values[0] ?? '');
-      if (have === undefined || want === undefined) return false;
-      return r.operator === 'Gt' ? have > want : have < want;
-    }
-    default:
-      return false;
-  }
+  const operator = asLabelOperator[r.operator];
+  return operator !== undefined && valueMatches(operator, r.values ?? [], value);
 }
 
 export function termMatches(term: NodeSelectorTerm, node: MatchableNode): boolean {

@@ -68,26 +68,30 @@ function parseInt64(s: string): bigint | undefined {
 }
 
 function requirementMatches(r: Requirement, labels: Readonly<Record<string, string>> | undefined): boolean {
-  const value = lookup(labels, r.key);
-  switch (r.operator) {
+  return valueMatches(r.operator, r.values, lookup(labels, r.key));
+}
+
+/** Whether a label's value (undefined: no such label) satisfies `operator values` (Requirement.Matches). */
+export function valueMatches(operator: Operator, values: readonly string[], value: string | undefined): boolean {
+  switch (operator) {
     case 'in':
     case '=':
     case '==':
-      return value !== undefined && r.values.includes(value);
+      return value !== undefined && values.includes(value);
     case 'notin':
     case '!=':
-      return value === undefined || !r.values.includes(value);
+      return value === undefined || !values.includes(value);
     case 'exists':
       return value !== undefined;
     case '!':
       return value === undefined;
     case 'gt':
     case 'lt': {
-      if (value === undefined || r.values.length !== 1) return false;
+      if (value === undefined || values.length !== 1) return false;
       const have = parseInt64(value);
-      const want = parseInt64(r.values[0]!);
+      const want = parseInt64(values[0]!);
       if (have === undefined || want === undefined) return false;
-      return r.operator === 'gt' ? have > want : have < want;
+      return operator === 'gt' ? have > want : have < want;
     }
   }
 }

@@ -14,6 +14,7 @@
  */
 import { metaNow } from '../../client/api/meta-time.ts';
 import type { SharedInformer } from '../../client/cache/shared-informer.ts';
+import { sleep } from '../../client/wait/sleep.ts';
 import { isConflict, isNotFound } from '../../client/rest/api-error.ts';
 import type { Controller, ControllerContext } from '../controller-context.ts';
 import type { Node, Pod, PodCondition } from '../nodelifecycle/pods-by-node.ts';
@@ -79,15 +80,7 @@ export class PodGcController implements Controller {
       } catch (err) {
         this.#ctx.onError(err);
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.#periodMs);
-        function done(): void {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        }
-        signal.addEventListener('abort', done, { once: true });
-      });
+      await sleep(this.#periodMs, signal);
     }
   }
 
