@@ -8,8 +8,9 @@
  * WatchCache per resource prefix; paginated and Exact lists read etcd at a
  * revision, as the cacher delegates them.
  *
- * Transactions (every write) run on a worker thread with its own client
- * (txn-thread.ts), so the gRPC work of writes leaves the event loop.
+ * Transactions (every write) run on a worker thread with its own lean gRPC
+ * client (txn-thread.ts, grpc-txn-client.ts), so the work of writes leaves
+ * the event loop.
  *
  * Objects returned by list and watch are shared with the watch cache: treat
  * them as read-only (clone before mutating). get/create/update/delete return
@@ -18,7 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { noop as noopPolicy } from 'cockatiel';
-import { Etcd3, type IKeyValue, type IRangeResponse } from 'etcd3';
+import { Etcd3, type IRangeResponse } from 'etcd3';
 import type { KubeObject } from '../../../client/api/meta.ts';
 import { newBadRequest } from '../../errors/status-error.ts';
 import {
@@ -35,7 +36,7 @@ import { Compactor } from './compactor.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { TxnThread } from './txn-thread.ts';
 import { prefixRangeEnd, resourcePrefix } from './keys.ts';
-import { decodeValue, isCompactedError, isFutureRevisionError, WatchCache } from './watch-cache.ts';
+import { decodeValue, isCompactedError, isFutureRevisionError, type StoredKeyValue, WatchCache } from './watch-cache.ts';
 
 export interface Etcd3StorageOptions {
   /** etcd client URLs, e.g. `http://127.0.0.1:2379`. */
@@ -152,24 +153,20 @@ export class Etcd3Storage implements Storage {
     return cache;
   }
 
-  async #read(key: string): Promise<IKeyValue | undefined> {
+  async #read(key: string): Promise<StoredKeyValue | undefined> {
     const res = await this.#call('get', key, () => this.#client.kv.range({ key: Buffer.from(key) }));
     return res.kvs[0];
   }
 
   async create(key: string, obj: KubeObject): Promise<KubeObject> {
     const value = encode(obj);
-    const k = Buffer.from(key);
     const res = await this.#call('create', key, () =>
-      this.#txns.txn({
-        compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
-        success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-      }),
+      this.#txns.txn({ compare: [{ key, target: 'Create', revision: 0 }], success: [{ put: { key, value } }] }),
     );
     if (!res.succeeded) throw new StorageError('KeyExists', key, `key ${key} already exists`);
     // `value` is obj's JSON, so obj is what was stored: return it rather than parse a copy. The caller
     // hands over obj (a freshly decoded request body), as the create path does.
-    obj.metadata.resourceVersion = res.header.revision;
+    obj.metadata.resourceVersion = res.revision;
     return obj;
   }
 
@@ -180,7 +177,6 @@ export class Etcd3Storage implements Storage {
   }
 
   async guaranteedUpdate(key: string, tryUpdate: TryUpdate, preconditions?: Preconditions): Promise<KubeObject> {
-    const k = Buffer.from(key);
     // Start from the watch cache's copy when there is one (as the etcd3 store's cachedExistingObject):
     // it saves a read per update, and the mod_revision compare below catches a stale guess.
     let state = this.#cachedState(key) ?? this.#stateOf(key, await this.#read(key));
@@ -208,26 +204,22 @@ export class Etcd3Storage implements Storage {
         }
         return state.object();
       }
-      const modRevision = state.modRevision;
+      const revision = Number(state.modRevision);
       const res = await this.#call('update', key, () =>
-        this.#txns.txn({
-          compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: modRevision }],
-          success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-          failure: [{ request_range: { key: k } }],
-        }),
+        this.#txns.txn({ compare: [{ key, target: 'Mod', revision }], success: [{ put: { key, value } }], failure: [{ range: { key } }] }),
       );
       if (res.succeeded) {
         const stored = JSON.parse(value) as KubeObject;
-        stored.metadata.resourceVersion = res.header.revision;
+        stored.metadata.resourceVersion = res.revision;
         return stored;
       }
       // Lost the race (or the guess was stale): retry against what the failed txn read.
-      state = this.#stateOf(key, res.responses[0]?.response_range.kvs[0]);
+      state = this.#stateOf(key, res.responses[0]?.[0]);
     }
   }
 
   /** A read-modify-write starting point: the stored value, its mod_revision, and whether it was read from etcd just now. */
-  #stateOf(key: string, kv: IKeyValue | undefined): UpdateState | undefined {
+  #stateOf(key: string, kv: StoredKeyValue | undefined): UpdateState | undefined {
     if (!kv) return undefined;
     return { value: kv.value.toString(), modRevision: kv.mod_revision, fresh: true, object: () => decodeValue(kv) };
   }
@@ -251,26 +243,21 @@ export class Etcd3Storage implements Storage {
   }
 
   async delete(key: string, preconditions?: Preconditions, validateDeletion?: (current: KubeObject) => void | Promise<void>): Promise<KubeObject> {
-    const k = Buffer.from(key);
-    let kv = await this.#read(key);
+    let kv: StoredKeyValue | undefined = await this.#read(key);
     for (;;) {
       if (!kv) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
       const current = decodeValue(kv);
       checkPreconditions(key, current, preconditions);
       if (validateDeletion) await validateDeletion(decodeValue(kv));
-      const modRevision = kv.mod_revision;
+      const revision = Number(kv.mod_revision);
       const res = await this.#call('delete', key, () =>
-        this.#txns.txn({
-          compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: modRevision }],
-          success: [{ request_delete_range: { key: k } }],
-          failure: [{ request_range: { key: k } }],
-        }),
+        this.#txns.txn({ compare: [{ key, target: 'Mod', revision }], success: [{ deleteRange: { key } }], failure: [{ range: { key } }] }),
       );
       if (res.succeeded) {
-        current.metadata.resourceVersion = res.header.revision;
+        current.metadata.resourceVersion = res.revision;
         return current;
       }
-      kv = res.responses[0]?.response_range.kvs[0];
+      kv = res.responses[0]?.[0];
     }
   }
 

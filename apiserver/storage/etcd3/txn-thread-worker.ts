@@ -1,27 +1,37 @@
 /**
- * The worker side of TxnThread: its own `etcd3` client that runs the
- * transactions the API server's event loop posts, and posts each answer
- * (or the error's message) back under the request's id.
+ * The worker side of TxnThread: its own gRPC connection to etcd that runs
+ * the transactions the API server's event loop posts, and posts the answers
+ * (or the errors' messages) back under the requests' ids, one message per
+ * turn of this thread's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { noop as noopPolicy } from 'cockatiel';
-import { Etcd3, type ITxnRequest } from 'etcd3';
+import { GrpcTxnClient } from './grpc-txn-client.ts';
+import type { TxnRequest } from './txn-codec.ts';
+import type { TxnThreadAnswer } from './txn-thread.ts';
 
+if (!parentPort) throw new Error('txn-thread-worker.ts runs as a worker thread');
 const port = parentPort;
-if (!port) throw new Error('txn-thread-worker.ts runs as a worker thread');
 const { endpoints } = workerData as { endpoints: string[] };
-// As the main client: no circuit breaker, no blind retries of a transaction whose outcome is unknown.
-const client = new Etcd3({ hosts: endpoints, faultHandling: { host: () => noopPolicy, global: noopPolicy } });
+const client = new GrpcTxnClient(endpoints);
 
-port.on('message', (message: { id: number; request: ITxnRequest } | 'close') => {
-  if (message === 'close') {
-    client.close();
-    port.close();
-    return;
+let outbox: TxnThreadAnswer[] = [];
+function answer(a: TxnThreadAnswer): void {
+  if (outbox.length === 0) {
+    setImmediate(() => {
+      const batch = outbox;
+      outbox = [];
+      port.postMessage(batch);
+    });
   }
-  const { id, request } = message;
-  client.kv.txn(request).then(
-    (response) => port.postMessage({ id, response }),
-    (err: unknown) => port.postMessage({ id, error: err instanceof Error ? err.message : String(err) }),
-  );
+  outbox.push(a);
+}
+
+port.on('message', (batch: [number, TxnRequest][]) => {
+  for (const [id, request] of batch) {
+    client.txn(request).then(
+      // Puts and deletes answer with no key-values: leave the array out rather than clone empty ones.
+      (res) => answer(res.responses.some((kvs) => kvs.length > 0) ? [id, res.revision, res.succeeded, res.responses] : [id, res.revision, res.succeeded]),
+      (err: unknown) => answer([id, err instanceof Error ? err.message : String(err)]),
+    );
+  }
 });

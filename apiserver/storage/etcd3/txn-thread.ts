@@ -1,32 +1,32 @@
 /**
- * etcd transactions on a worker thread. The gRPC client costs the API server
- * about as much CPU per write as everything else a create does (TLS, HTTP,
- * decoding, validation, the watch cache), and Node runs all of that on one
- * event loop. Writes are what a busy cluster does most, so their transactions
- * go to a second thread with its own `etcd3` client; reads and watches stay on
- * the main client. As before, concurrent transactions are independent gRPC
- * calls: each is atomic, and etcd orders them as they arrive.
+ * etcd transactions on a worker thread. Node runs TLS, HTTP, decoding,
+ * validation and the watch cache of every request on one event loop; writes
+ * are what a busy cluster does most, so their transactions (protobuf encoding,
+ * HTTP/2 framing, the gRPC call) go to a second thread with its own connection
+ * (grpc-txn-client.ts). Reads and watches stay on the main client. As before,
+ * concurrent transactions are independent gRPC calls: each is atomic, and etcd
+ * orders them as they arrive.
  *
- * Messages are structured clones, which turn Buffers into plain Uint8Arrays:
- * answers get their Buffers back before anyone calls toString() on them.
+ * Messages are kept flat (tuples of strings and numbers) because structured
+ * cloning costs per object: a request is `[id, TxnRequest]`, an answer
+ * `[id, revision, succeeded, responses?]` or `[id, error message]`. Each side
+ * sends what one turn of its event loop produced as one message (flushed by
+ * setImmediate), because every message also wakes the other thread, which
+ * cost more than the cloning. Key-values of a failed compare arrive as
+ * Uint8Arrays and get their Buffers back here.
  */
 import { Worker } from 'node:worker_threads';
-import type { ITxnRequest, ITxnResponse } from 'etcd3';
+import type { TxnKeyValue, TxnRequest, TxnResponse } from './txn-codec.ts';
 
 const workerUrl = new URL('./txn-thread-worker.ts', import.meta.url);
 
-type Pending = { resolve: (r: ITxnResponse) => void; reject: (err: Error) => void };
+type Pending = { resolve: (r: TxnResponse) => void; reject: (err: Error) => void };
 
-/** Turns every Uint8Array in a cloned answer back into a Buffer over the same memory. */
-function reviveBuffers(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (Array.isArray(value)) return value.map(reviveBuffers);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = reviveBuffers(v);
-    return out;
-  }
-  return value;
+/** What the worker posts back. */
+export type TxnThreadAnswer = [id: number, revision: string, succeeded: boolean, responses?: TxnKeyValue[][]] | [id: number, error: string];
+
+function reviveKeyValue(kv: TxnKeyValue): TxnKeyValue {
+  return { ...kv, key: Buffer.from(kv.key.buffer, kv.key.byteOffset, kv.key.byteLength), value: Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength) };
 }
 
 export class TxnThread {
@@ -35,21 +35,31 @@ export class TxnThread {
   #worker: Worker | undefined;
   #seq = 0;
   #closed = false;
+  /** Requests of this event-loop turn, posted together. */
+  #outbox: [number, TxnRequest][] = [];
 
   constructor(endpoints: string[]) {
     this.#endpoints = endpoints;
   }
 
-  txn(request: ITxnRequest): Promise<ITxnResponse> {
+  txn(request: TxnRequest): Promise<TxnResponse> {
     if (this.#closed) return Promise.reject(new Error('the etcd transaction thread is closed'));
     const worker = this.#ensureWorker();
     const id = ++this.#seq;
-    return new Promise<ITxnResponse>((resolve, reject) => {
+    return new Promise<TxnResponse>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       // A pending request keeps the process alive, as a socket would; an idle thread does not.
       if (this.#pending.size === 1) worker.ref();
-      worker.postMessage({ id, request });
+      if (this.#outbox.length === 0) setImmediate(() => this.#flush(worker));
+      this.#outbox.push([id, request]);
     });
+  }
+
+  #flush(worker: Worker): void {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    // A crashed or closed worker has already failed these requests.
+    if (this.#worker === worker) worker.postMessage(batch);
   }
 
   async close(): Promise<void> {
@@ -57,6 +67,7 @@ export class TxnThread {
     this.#closed = true;
     const worker = this.#worker;
     this.#worker = undefined;
+    this.#outbox = [];
     this.#failAll(new Error('the etcd transaction thread is closed'));
     if (worker) await worker.terminate();
   }
@@ -66,23 +77,30 @@ export class TxnThread {
     if (this.#worker) return this.#worker;
     const worker = new Worker(workerUrl, { workerData: { endpoints: this.#endpoints } });
     worker.unref();
-    worker.on('message', (m: { id: number; response?: ITxnResponse; error?: string }) => {
-      const p = this.#pending.get(m.id);
-      if (!p) return;
-      this.#pending.delete(m.id);
+    worker.on('message', (answers: TxnThreadAnswer[]) => {
+      for (const answer of answers) this.#settle(answer);
       if (this.#pending.size === 0) worker.unref();
-      if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(reviveBuffers(m.response) as ITxnResponse);
     });
     const lost = (why: string) => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
+      this.#outbox = [];
       this.#failAll(new Error(`the etcd transaction thread ${why}`));
     };
     worker.on('error', (err) => lost(`failed: ${err.message}`));
     worker.on('exit', (code) => lost(`exited with code ${code}`));
     this.#worker = worker;
     return worker;
+  }
+
+  #settle(answer: TxnThreadAnswer): void {
+    const id = answer[0];
+    const p = this.#pending.get(id);
+    if (!p) return;
+    this.#pending.delete(id);
+    if (answer.length === 2) return p.reject(new Error(answer[1]));
+    const [, revision, succeeded, responses] = answer;
+    p.resolve({ revision, succeeded, responses: responses ? responses.map((kvs) => kvs.map(reviveKeyValue)) : [] });
   }
 
   #failAll(err: Error): void {

@@ -52,7 +52,10 @@ function errorEvent(message: string): WatchEvent {
   return { type: 'ERROR', object: expiredStatus(message) as unknown as WatchEvent['object'] };
 }
 
-export function decodeValue(kv: IKeyValue): KubeObject {
+/** The parts of an etcd key-value an object is decoded from (the etcd3 client's and the txn codec's both have them). */
+export type StoredKeyValue = Pick<IKeyValue, 'key' | 'value' | 'mod_revision'>;
+
+export function decodeValue(kv: StoredKeyValue): KubeObject {
   const key = kv.key.toString();
   let obj: KubeObject;
   try {
