@@ -12,11 +12,21 @@ export interface Summary {
   perSecond: number;
   p50: number;
   p99: number;
+  /** Every latency, sorted (for pooling runs). */
+  latenciesMs: number[];
 }
 
 export function summarize(latenciesMs: number[], seconds: number): Summary {
   const sorted = [...latenciesMs].sort((a, b) => a - b);
-  return { count: sorted.length, seconds, perSecond: sorted.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  return { count: sorted.length, seconds, perSecond: sorted.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), latenciesMs: sorted };
+}
+
+/** Several runs of one phase as one: all their operations over all their time. */
+export function pooled(runs: readonly Summary[]): Summary {
+  return summarize(
+    runs.flatMap((r) => r.latenciesMs),
+    runs.reduce((t, r) => t + r.seconds, 0),
+  );
 }
 
 /** Runs `op(i)` for i in [0,total) with `concurrency` in flight; returns per-op latencies in ms. */
