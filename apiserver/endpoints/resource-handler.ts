@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KubeObject } from '../../client/api/meta.ts';
 import { newBadRequest, newMethodNotSupported, newNotFound, StatusError } from '../errors/status-error.ts';
-import type { DeleteOptions, GenericStore } from '../registry/generic-store.ts';
+import type { DeleteOptions, GenericStore, WriteOptions } from '../registry/generic-store.ts';
 import { decodeBody, patchTypeOf, wantsTable } from './negotiation.ts';
 import { type Query, queryBool, queryDryRun, queryFieldValidation, queryInt, queryString } from './query.ts';
 import type { ResourceRequestInfo } from './request-info.ts';
@@ -123,7 +123,7 @@ export async function handleResourceRequest(
       await ctx.podProxy.serveLog(ns!, name, request, reply);
       return undefined;
     }
-    return handleSubresource(store, ns, name, sub, request, query);
+    return handleSubresource(store, ns, name, sub, request, reply, query);
   }
 
   switch (info.verb) {
@@ -168,21 +168,18 @@ export async function handleResourceRequest(
     }
     case 'create': {
       if (name !== undefined) throw newMethodNotSupported(store.gr, 'create');
-      queryFieldValidation(query);
       const body = decodeBody(request.headers['content-type'], rawBody(request), false);
-      return { code: 201, body: await store.create(ns, body, { dryRun: queryDryRun(query) }) };
+      return { code: 201, body: await write(query, reply, (opts) => store.create(ns, body, opts)) };
     }
     case 'update': {
-      queryFieldValidation(query);
       const body = decodeBody(request.headers['content-type'], rawBody(request), false);
-      const { object, created } = await store.update(ns, name!, body, { dryRun: queryDryRun(query) });
+      const { object, created } = await write(query, reply, (opts) => store.update(ns, name!, body, opts));
       return { code: created ? 201 : 200, body: object };
     }
     case 'patch': {
-      queryFieldValidation(query);
       const type = patchTypeOf(request.headers['content-type']);
       const patch = decodeBody(request.headers['content-type'], rawBody(request), true);
-      const { object, created } = await store.patch(ns, name!, type, patch, { dryRun: queryDryRun(query) });
+      const { object, created } = await write(query, reply, (opts) => store.patch(ns, name!, type, patch, opts));
       return { code: created ? 201 : 200, body: object };
     }
     case 'delete': {
@@ -198,12 +195,29 @@ export async function handleResourceRequest(
   }
 }
 
+/** A quoted-string (RFC 9110) for a Warning header's text. */
+function quoted(text: string): string {
+  return `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * Runs a write with the request's dryRun and fieldValidation, and answers its warnings as
+ * `Warning: 299 - "..."` headers (kubectl prints each as `Warning: ...`).
+ */
+async function write<T>(query: Query, reply: FastifyReply, run: (opts: WriteOptions) => Promise<T>): Promise<T> {
+  const opts = { dryRun: queryDryRun(query), fieldValidation: queryFieldValidation(query), warnings: [] as string[] };
+  const result = await run(opts);
+  if (opts.warnings.length > 0) void reply.header('warning', opts.warnings.map((w) => `299 - ${quoted(w)}`));
+  return result;
+}
+
 async function handleSubresource(
   store: GenericStore,
   ns: string | undefined,
   name: string,
   sub: string,
   request: FastifyRequest,
+  reply: FastifyReply,
   query: Query,
 ): Promise<Body> {
   const method = request.method;
@@ -215,10 +229,10 @@ async function handleSubresource(
     case 'status': {
       if (!def.statusStrategy) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
       if (method === 'GET') return { code: 200, body: await store.get(ns, name) };
-      if (method === 'PUT') return { code: 200, body: (await store.update(ns, name, body(), { dryRun, subresource: 'status' })).object };
+      if (method === 'PUT') return { code: 200, body: (await write(query, reply, (opts) => store.update(ns, name, body(), { ...opts, subresource: 'status' }))).object };
       if (method === 'PATCH') {
         const type = patchTypeOf(request.headers['content-type']);
-        return { code: 200, body: (await store.patch(ns, name, type, body(), { dryRun, subresource: 'status' })).object };
+        return { code: 200, body: (await write(query, reply, (opts) => store.patch(ns, name, type, body(), { ...opts, subresource: 'status' }))).object };
       }
       break;
     }

@@ -25,6 +25,7 @@ import type { NamespaceLister } from './namespace-lister.ts';
 import { type SelectionQuery, selectionPredicate } from './selection-predicate.ts';
 import { interpretStorageError } from './storage-errors.ts';
 import { apiVersionOf, type ResourceDefinition, type Strategy } from './types.ts';
+import { pruneUnknownFields, strictDecodingMessage } from './validation/unknown-fields.ts';
 import { validateObject } from './validation/validate-object.ts';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -52,10 +53,23 @@ export interface DeleteOptions {
 export interface WriteOptions {
   dryRun?: boolean | undefined;
   /**
+   * What to do with fields the kind does not have (?fieldValidation): they are dropped in every
+   * mode, as decoding into the kind's type drops them; Warn (the default) adds a warning, Strict
+   * refuses the write with 400.
+   */
+  fieldValidation?: 'Ignore' | 'Warn' | 'Strict' | undefined;
+  /** Collects the warnings for the response's Warning headers. */
+  warnings?: string[] | undefined;
+  /**
    * Subresource written through: '' (main resource), 'status', or a handler that
    * makes its own checks and writes spec and status together (binding, finalize).
    */
   subresource?: '' | 'status' | 'binding' | 'finalize' | undefined;
+}
+
+/** Writes whose body is the kind itself (the resource or its status), as opposed to binding or finalize. */
+function decodesKind(opts: WriteOptions): boolean {
+  return !opts.subresource || opts.subresource === 'status';
 }
 
 /** Outcome of DELETE: `deleted` is false when finalizers or a grace period keep the object. */
@@ -230,6 +244,27 @@ export class GenericStore {
     if (namespace !== undefined) obj.metadata.namespace = namespace;
   }
 
+  /**
+   * Drops the fields the kind does not have from a decoded body (or a patch's result) and applies
+   * fieldValidation. The messages are apiserver's: a body that does not decode is "cannot be handled".
+   */
+  #decodeFields(obj: unknown, opts: WriteOptions, from: 'body' | 'patch'): void {
+    const unknown = pruneUnknownFields(this.def.model, obj);
+    if (unknown.length === 0) return;
+    const mode = opts.fieldValidation ?? 'Warn';
+    if (mode === 'Strict') {
+      const strict = strictDecodingMessage(unknown);
+      const kind = this.def.kind;
+      throw newBadRequest(from === 'body' ? `${kind} in version "${this.def.version}" cannot be handled as a ${kind}: ${strict}` : strict);
+    }
+    if (mode === 'Warn' && opts.warnings) {
+      for (const path of unknown) {
+        const warning = `unknown field "${path}"`;
+        if (!opts.warnings.includes(warning)) opts.warnings.push(warning);
+      }
+    }
+  }
+
   #validate(obj: KubeObject, old?: KubeObject, strategy: Strategy = this.def.strategy): void {
     const errs = validateObject(this.def, obj, old, strategy);
     if (errs.length > 0) throw newInvalid(this.def.group, this.def.kind, obj.metadata.name ?? obj.metadata.generateName ?? '', errs);
@@ -237,6 +272,7 @@ export class GenericStore {
 
   async create(namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     const obj = this.#checkTypeMeta(body);
+    this.#decodeFields(obj, opts, 'body');
     this.#checkNamespace(obj, namespace);
     const meta = obj.metadata;
     const generated = !meta.name && typeof meta.generateName === 'string' && meta.generateName !== '';
@@ -389,7 +425,11 @@ export class GenericStore {
   /** PUT. Returns the stored object and whether it was created (allowCreateOnUpdate kinds). */
   async update(namespace: string | undefined, name: string, body: unknown, opts: WriteOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
     try {
-      const object = await this.guaranteedUpdate(namespace, name, opts, () => structuredClone(body));
+      const object = await this.guaranteedUpdate(namespace, name, opts, () => {
+        const obj = structuredClone(body);
+        if (decodesKind(opts)) this.#decodeFields(obj, opts, 'body');
+        return obj;
+      });
       return { object, created: false };
     } catch (err) {
       if (err instanceof StatusError && err.code === 404 && err.details?.name === name && this.def.strategy.allowCreateOnUpdate && !opts.subresource) {
@@ -433,6 +473,7 @@ export class GenericStore {
             result.metadata.resourceVersion = current.metadata.resourceVersion;
           }
         }
+        if (decodesKind(opts)) this.#decodeFields(result, opts, 'patch');
         return result;
       });
       return { object, created: false };

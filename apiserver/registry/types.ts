@@ -72,6 +72,11 @@ export interface ResourceDefinition {
   verbs: readonly Verb[];
   /** Validates the whole object as decoded JSON (apiVersion/kind/metadata included). */
   schema: z.ZodType;
+  /**
+   * The kind's type in Kubernetes' OpenAPI document, as @kubernetes/client-node names its model
+   * (`V1Pod`, `CoreV1Event`): its fields are the ones a write may carry (see unknown-fields.ts).
+   */
+  model: string;
   strategy: Strategy;
   /** Present iff the kind has a /status subresource. */
   statusStrategy?: Strategy;

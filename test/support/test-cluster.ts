@@ -22,6 +22,7 @@ export interface ApiResponse {
   statusCode: number;
   json: any;
   text: string;
+  headers: import('node:http').IncomingHttpHeaders;
 }
 
 export interface WatchStream {
@@ -111,7 +112,7 @@ async function listenApiServer(etcdEndpoint: string, tls: { key: string; cert: s
             } catch {
               json = undefined;
             }
-            resolve({ statusCode: res.statusCode ?? 0, json, text });
+            resolve({ statusCode: res.statusCode ?? 0, json, text, headers: res.headers });
           });
           res.on('error', reject);
         },
