@@ -18,7 +18,7 @@ import type { ConvertContext, FieldDescriptor, GroupVersionSchema, MessageConver
 import { metaV1 } from './meta-v1.ts';
 import { policyV1 } from './policy-v1.ts';
 import { wellKnownConverters, wellKnownMessages } from './well-known-types.ts';
-import { WireFormatError, WireReader, wireType } from './wire-reader.ts';
+import { WireFormatError, WireReader, wireType } from '../../protobuf/wire-reader.ts';
 
 export const protobufMediaType = 'application/vnd.kubernetes.protobuf';
 

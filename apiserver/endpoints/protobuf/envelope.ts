@@ -3,7 +3,7 @@
  * followed by a runtime.Unknown {1 typeMeta {1 apiVersion, 2 kind}, 2 raw,
  * 3 contentEncoding, 4 contentType}, as apimachinery's protobuf serializer writes it.
  */
-import { WireFormatError, WireReader, wireType } from './wire-reader.ts';
+import { WireFormatError, WireReader, wireType } from '../../protobuf/wire-reader.ts';
 
 export const protobufMagic: Readonly<Buffer> = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 

@@ -4,7 +4,7 @@
  * resource.Quantity, intstr.IntOrString and runtime.RawExtension.
  */
 import { hasProtobufMagic } from './envelope.ts';
-import { WireFormatError } from './wire-reader.ts';
+import { WireFormatError } from '../../protobuf/wire-reader.ts';
 import type { MessageConverter, MessageTable } from './message-descriptor.ts';
 
 export const wellKnownMessages: MessageTable = {

@@ -6,7 +6,8 @@
  * client cost the API server about as much CPU per write as the rest of a
  * create did; the field numbers below are rpc.proto's and kv.proto's.
  */
-import { Reader, Writer, wireLengthDelimited, wireVarint } from './protobuf-wire.ts';
+import { WireReader, wireType } from '../../protobuf/wire-reader.ts';
+import { Writer } from '../../protobuf/wire-writer.ts';
 
 /** One compare of the transaction: `target(key) == revision` (a create revision of 0: the key does not exist). */
 export interface TxnCompare {
@@ -79,47 +80,54 @@ export function encodeTxnRequest(req: TxnRequest): Buffer {
   return w.finish();
 }
 
+const { varint, lengthDelimited } = wireType;
+
+/** An int64 varint as a decimal string, as the etcd3 client gives them (lease ids use all 64 bits). */
+function int64(r: WireReader): string {
+  return BigInt.asIntN(64, r.readVarint()).toString();
+}
+
 /** ResponseHeader: revision = 3. */
-function readRevision(r: Reader): string {
-  let revision = 0;
+function readRevision(r: WireReader): string {
+  let revision = '0';
   while (!r.done) {
-    const [field, wire] = r.tag();
-    if (field === 3 && wire === wireVarint) revision = r.varint();
+    const { fieldNumber, wireType: wire } = r.readTag();
+    if (fieldNumber === 3 && wire === varint) revision = int64(r);
     else r.skip(wire);
   }
-  return String(revision);
+  return revision;
 }
 
 const noBytes = Buffer.alloc(0);
 
 /** mvccpb.KeyValue: key = 1, create_revision = 2, mod_revision = 3, version = 4, value = 5, lease = 6. */
-function readKeyValue(r: Reader): TxnKeyValue {
-  // Absent bytes fields share one empty Buffer: making Buffers is most of the cost of decoding.
+function readKeyValue(r: WireReader): TxnKeyValue {
+  // Absent bytes fields share one empty Buffer.
   const kv: TxnKeyValue = { key: noBytes, value: noBytes, create_revision: '0', mod_revision: '0', version: '0', lease: '0' };
   while (!r.done) {
-    const [field, wire] = r.tag();
-    if (field === 1 && wire === wireLengthDelimited) kv.key = r.buffer();
-    else if (field === 5 && wire === wireLengthDelimited) kv.value = r.buffer();
-    else if (field === 2 && wire === wireVarint) kv.create_revision = String(r.varint());
-    else if (field === 3 && wire === wireVarint) kv.mod_revision = String(r.varint());
-    else if (field === 4 && wire === wireVarint) kv.version = String(r.varint());
-    else if (field === 6 && wire === wireVarint) kv.lease = r.int64String(); // lease ids use all 64 bits
+    const { fieldNumber, wireType: wire } = r.readTag();
+    if (fieldNumber === 1 && wire === lengthDelimited) kv.key = r.readLengthDelimited();
+    else if (fieldNumber === 5 && wire === lengthDelimited) kv.value = r.readLengthDelimited();
+    else if (fieldNumber === 2 && wire === varint) kv.create_revision = int64(r);
+    else if (fieldNumber === 3 && wire === varint) kv.mod_revision = int64(r);
+    else if (fieldNumber === 4 && wire === varint) kv.version = int64(r);
+    else if (fieldNumber === 6 && wire === varint) kv.lease = int64(r);
     else r.skip(wire);
   }
   return kv;
 }
 
 /** ResponseOp: response_range = 1 (RangeResponse: kvs = 2); puts and deletes carry no key-values here. */
-function readResponseOp(r: Reader): TxnKeyValue[] {
+function readResponseOp(r: WireReader): TxnKeyValue[] {
   const kvs: TxnKeyValue[] = [];
   while (!r.done) {
-    const [field, wire] = r.tag();
-    if (field === 1 && wire === wireLengthDelimited) {
-      const range = r.sub(r.bytes());
+    const { fieldNumber, wireType: wire } = r.readTag();
+    if (fieldNumber === 1 && wire === lengthDelimited) {
+      const range = new WireReader(r.readLengthDelimited());
       while (!range.done) {
-        const [f, w] = range.tag();
-        if (f === 2 && w === wireLengthDelimited) kvs.push(readKeyValue(range.sub(range.bytes())));
-        else range.skip(w);
+        const tag = range.readTag();
+        if (tag.fieldNumber === 2 && tag.wireType === lengthDelimited) kvs.push(readKeyValue(new WireReader(range.readLengthDelimited())));
+        else range.skip(tag.wireType);
       }
     } else r.skip(wire);
   }
@@ -128,13 +136,13 @@ function readResponseOp(r: Reader): TxnKeyValue[] {
 
 /** TxnResponse: header = 1, succeeded = 2, responses = 3. */
 export function decodeTxnResponse(buf: Buffer): TxnResponse {
-  const r = new Reader(buf);
+  const r = new WireReader(buf);
   const res: TxnResponse = { revision: '0', succeeded: false, responses: [] };
   while (!r.done) {
-    const [field, wire] = r.tag();
-    if (field === 1 && wire === wireLengthDelimited) res.revision = readRevision(r.sub(r.bytes()));
-    else if (field === 2 && wire === wireVarint) res.succeeded = r.varint() !== 0;
-    else if (field === 3 && wire === wireLengthDelimited) res.responses.push(readResponseOp(r.sub(r.bytes())));
+    const { fieldNumber, wireType: wire } = r.readTag();
+    if (fieldNumber === 1 && wire === lengthDelimited) res.revision = readRevision(new WireReader(r.readLengthDelimited()));
+    else if (fieldNumber === 2 && wire === varint) res.succeeded = r.readVarint() !== 0n;
+    else if (fieldNumber === 3 && wire === lengthDelimited) res.responses.push(readResponseOp(new WireReader(r.readLengthDelimited())));
     else r.skip(wire);
   }
   return res;
