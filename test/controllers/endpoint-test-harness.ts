@@ -69,6 +69,7 @@ export async function startEndpointHarness(): Promise<EndpointHarness> {
 }
 
 export const podsPath = (namespace: string, name?: string) => ({ group: '', version: 'v1', plural: 'pods', namespace, ...(name ? { name } : {}) });
+export const nodesPath = (name?: string) => ({ group: '', version: 'v1', plural: 'nodes', ...(name ? { name } : {}) });
 export const servicesPath = (namespace: string, name?: string) => ({ group: '', version: 'v1', plural: 'services', namespace, ...(name ? { name } : {}) });
 export const endpointsPath = (namespace: string, name?: string) => ({ group: '', version: 'v1', plural: 'endpoints', namespace, ...(name ? { name } : {}) });
 export const slicesPath = (namespace: string) => ({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespace });

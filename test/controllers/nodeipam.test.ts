@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KubeObject } from '../../client/api/meta.ts';
 import { CidrSet } from '../../controllers/nodeipam/cidr-set.ts';
 import { NodeIpamController } from '../../controllers/nodeipam/node-ipam-controller.ts';
-import { errorText, startEndpointHarness, waitFor, type EndpointHarness } from './endpoint-test-harness.ts';
+import { errorText, nodesPath, startEndpointHarness, waitFor, type EndpointHarness } from './endpoint-test-harness.ts';
 
 let h: EndpointHarness;
 const prefix = `ipam-${process.pid}`;
@@ -19,8 +19,6 @@ before(async () => {
 after(async () => {
   await h?.stop();
 });
-
-const nodesPath = (name?: string) => ({ group: '', version: 'v1', plural: 'nodes', ...(name ? { name } : {}) });
 
 interface Node extends KubeObject {
   spec?: { podCIDR?: string; podCIDRs?: string[] };

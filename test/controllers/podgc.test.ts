@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KubeObject } from '../../client/api/meta.ts';
 import { isNotFound } from '../../client/rest/api-error.ts';
 import { PodGcController } from '../../controllers/podgc/pod-gc-controller.ts';
-import { errorText, pod, podsPath, startEndpointHarness, waitFor, type EndpointHarness } from './endpoint-test-harness.ts';
+import { errorText, nodesPath, pod, podsPath, startEndpointHarness, waitFor, type EndpointHarness } from './endpoint-test-harness.ts';
 
 let h: EndpointHarness;
 const prefix = `podgc-${process.pid}`;
@@ -21,8 +21,6 @@ before(async () => {
 after(async () => {
   await h?.stop();
 });
-
-const nodesPath = (name?: string) => ({ group: '', version: 'v1', plural: 'nodes', ...(name ? { name } : {}) });
 
 async function createNode(name: string, ready: boolean, taints: object[] = []): Promise<void> {
   await h.client.create(nodesPath(), { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { taints } } as KubeObject);

@@ -8,6 +8,7 @@
  * counted exactly while other tests run beside this one.
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runAgent, type RunningAgent } from '../../agent/main.ts';
@@ -69,6 +70,32 @@ export const isReady = (pod: any): boolean =>
 /** `apiVersion: v1, kind: Pod` YAML is JSON too; kubectl apply reads either. */
 export function podManifest(name: string, spec: Record<string, unknown>, labels: Record<string, string> = {}): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { e2e: 'agent', ...labels } }, spec: { terminationGracePeriodSeconds: 10, ...spec } });
+}
+
+/**
+ * One agent node for a whole test file: started in `before` (with the host's footprint taken right
+ * after, for assertHostAsBefore) and torn down in `after`, even when tests fail.
+ */
+export function agentNodeForFile(secondOctet: number): { readonly node: AgentNode; readonly baseline: HostFootprint } {
+  let node: AgentNode | undefined;
+  let baseline: HostFootprint | undefined;
+  before(async () => {
+    node = await startAgentNode(secondOctet);
+    baseline = await node.footprint();
+  });
+  after(async () => {
+    await node?.teardown();
+  });
+  return {
+    get node() {
+      if (!node) throw new Error('the agent node is not started yet (use it inside tests)');
+      return node;
+    },
+    get baseline() {
+      if (!baseline) throw new Error('the agent node is not started yet (use it inside tests)');
+      return baseline;
+    },
+  };
 }
 
 export async function startAgentNode(secondOctet: number): Promise<AgentNode> {
