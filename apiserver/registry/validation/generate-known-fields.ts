@@ -16,14 +16,14 @@ interface Attribute {
 }
 
 /** The model type names a field type refers to: `V1Container`, `Array<V1Container>`, `{ [key: string]: V1Counter; }`. */
-export function referencedModel(type: string): string | undefined {
+function referencedModel(type: string): string | undefined {
   const inner = /^Array<(.+)>$/.exec(type)?.[1] ?? /^\{ \[key: string\]: (.+); \}$/.exec(type)?.[1] ?? type;
   if (inner !== type) return referencedModel(inner);
   return /^[A-Z]\w*$/.test(type) && type !== 'IntOrString' && type !== 'Date' ? type : undefined;
 }
 
 /** type name → { JSON field name → field type }, for the given roots and every object type they reach. */
-export function knownFieldTables(roots: readonly string[]): Record<string, Record<string, string>> {
+function knownFieldTables(roots: readonly string[]): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   const pending = [...roots];
   while (pending.length > 0) {

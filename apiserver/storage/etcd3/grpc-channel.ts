@@ -127,7 +127,7 @@ export class MessageDeframer {
 }
 
 /** The call's outcome from `grpc-status`/`grpc-message` (trailers, or the headers of a trailers-only answer); undefined for OK or absent. */
-export function statusError(headers: IncomingHttpHeaders): GrpcError | undefined {
+function statusError(headers: IncomingHttpHeaders): GrpcError | undefined {
   const raw = headers['grpc-status'];
   if (raw === undefined) return undefined;
   const code = Number(raw);
@@ -143,7 +143,7 @@ export function statusError(headers: IncomingHttpHeaders): GrpcError | undefined
 }
 
 /** What a call reports: its messages, then exactly one onEnd. */
-export interface GrpcCallHandlers {
+interface GrpcCallHandlers {
   /** One message from etcd (a view of the received bytes; copy what must outlive the turn's processing if memory matters). */
   onMessage(message: Buffer): void;
   /** The call ended: undefined for grpc-status 0, else why (etcd's status, a lost connection, a reset stream). */

@@ -6,7 +6,6 @@
 import { GrpcChannel, GrpcError } from './grpc-channel.ts';
 import { decodeTxnResponse, encodeTxnRequest, type TxnRequest, type TxnResponse } from './txn-codec.ts';
 
-export { GrpcError };
 
 const txnPath = '/etcdserverpb.KV/Txn';
 
